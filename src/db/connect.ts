@@ -1,0 +1,127 @@
+// Opens the system of record: node-postgres when DATABASE_URL is set, otherwise the embedded
+// PGlite (on disk under DATA_DIR, or in memory for tests). Callers only ever see Kysely.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import type { DatabaseConfig } from '../config/load-config.ts'
+import type { Database } from './schema.ts'
+import { PG_OID, parseInt8 } from './int8.ts'
+
+/** An open database and how to close it. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>
+  readonly kind: 'postgres' | 'embedded'
+  /** Throws when the database does not answer a trivial query. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Thrown when the database cannot be opened; the message is meant for an operator. */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'DatabaseUnavailableError'
+  }
+}
+
+/** Open the configured database and check that it answers. */
+export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+  const handle = config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : await openEmbedded(config.dataDir)
+  try {
+    await handle.ping()
+  } catch (err) {
+    await handle.close().catch(() => {})
+    const where = config.kind === 'postgres' ? describeUrl(config.url) : 'the embedded database'
+    throw new DatabaseUnavailableError(`cannot reach ${where}: ${(err as Error).message}`, { cause: err })
+  }
+  return handle
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === PG_OID.int8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 })
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
+  return {
+    db,
+    kind: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+async function openEmbedded(dataDir: string | null): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite')
+  let release = () => {}
+  if (dataDir !== null) {
+    mkdirSync(dataDir, { recursive: true })
+    release = lockDataDir(dataDir)
+  }
+  let pglite
+  try {
+    pglite = new PGlite(dataDir === null ? undefined : join(dataDir, 'pglite'), { parsers: { [PG_OID.int8]: parseInt8 } })
+    await pglite.waitReady
+  } catch (err) {
+    release()
+    throw new DatabaseUnavailableError(`cannot open the embedded database in ${dataDir}: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new CamelCasePlugin()] })
+  return {
+    db,
+    kind: 'embedded',
+    ping: async () => {
+      await sql`select 1`.execute(db)
+    },
+    close: async () => {
+      await db.destroy()
+      if (!pglite.closed) await pglite.close()
+      release()
+    },
+  }
+}
+
+// PGlite is single-process: a second gateway on the same directory would corrupt it.
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = join(dataDir, 'gateway.pid')
+  try {
+    const holder = Number(readFileSync(lockFile, 'utf8').trim())
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new DatabaseUnavailableError(
+        `the embedded database in ${dataDir} is in use by process ${holder}; stop it or set DATA_DIR to another directory`,
+      )
+    }
+  } catch (err) {
+    if (err instanceof DatabaseUnavailableError) throw err
+  }
+  writeFileSync(lockFile, String(process.pid))
+  return () => rmSync(lockFile, { force: true })
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** The URL without its password, for messages. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'the database'
+  }
+}

@@ -1,0 +1,31 @@
+// The error catalogue: one stable dotted code per failure, its HTTP status and a message safe to
+// show a client. Codes are never reused; the HTTP mapping lives only in http/error-handler.ts.
+
+/** A failure the gateway expects and knows how to describe. */
+export class AppError extends Error {
+  /** Stable, dotted, never reused (e.g. 'HTTP.NOT_FOUND'). */
+  readonly code: string
+  /** The HTTP status this error maps to. */
+  readonly status: number
+
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AppError'
+    this.code = code
+    this.status = status
+  }
+}
+
+/** Every code the gateway can return, with its status and client-safe message. */
+export const ERRORS = {
+  NOT_FOUND: { code: 'HTTP.NOT_FOUND', status: 404, message: 'Not found' },
+  BAD_REQUEST: { code: 'HTTP.BAD_REQUEST', status: 400, message: 'The request is not valid' },
+  PAYLOAD_TOO_LARGE: { code: 'HTTP.PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large' },
+  SHUTTING_DOWN: { code: 'HTTP.SHUTTING_DOWN', status: 503, message: 'The service is restarting; try again' },
+  INTERNAL: { code: 'HTTP.INTERNAL', status: 500, message: 'Something went wrong on our side' },
+} as const
+
+/** Build the AppError for a catalogue entry, optionally with a more specific message. */
+export function appError(entry: (typeof ERRORS)[keyof typeof ERRORS], message?: string): AppError {
+  return new AppError(entry.code, entry.status, message ?? entry.message)
+}
