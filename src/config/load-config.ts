@@ -129,7 +129,9 @@ function readDatabase(env: Env, problems: string[]): DatabaseConfig | null {
   }
   let parsed: URL
   try {
-    parsed = new URL(url)
+    // libpq's socket form `postgresql://user@/db?host=/dir` has an empty host, which WHATWG URL
+    // rejects when credentials are present; node-postgres accepts it, so validate it that way too.
+    parsed = new URL(url.replace(/^(postgres(?:ql)?:\/\/[^/@]*@)\//, '$1localhost/'))
   } catch {
     problems.push('DATABASE_URL: not a URL (expected postgresql://user:password@host:5432/database)')
     return null

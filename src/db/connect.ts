@@ -66,7 +66,10 @@ async function openEmbedded(dataDir: string | null): Promise<DatabaseHandle> {
   }
   let pglite
   try {
-    pglite = new PGlite(dataDir === null ? undefined : join(dataDir, 'pglite'), { parsers: { [PG_OID.int8]: parseInt8 } })
+    pglite = new PGlite({
+      ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pglite') }),
+      parsers: { [PG_OID.int8]: parseInt8 },
+    })
     await pglite.waitReady
   } catch (err) {
     release()
