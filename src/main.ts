@@ -1,6 +1,8 @@
 // The composition root: the only place that reads the environment (through loadConfig), wires
 // the parts together and listens. Start-up problems end the process with one readable message.
 import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 import { buildApp } from './app.ts'
 import { ConfigError } from './config/config-error.ts'
 import { deriveKeys } from './config/keys.ts'
@@ -9,7 +11,7 @@ import { loadMasterSecret } from './db/app-secrets.ts'
 import { DatabaseUnavailableError, type DatabaseHandle, openDatabase } from './db/connect.ts'
 import { MigrationError, migrateToLatest, pendingMigrations } from './db/migrate.ts'
 import { demoBanner, seedDemo } from './db/seed-demo.ts'
-import { createReadiness } from './health/readiness.ts'
+import { createReadiness, type Readiness } from './health/readiness.ts'
 import { createLogger } from './logging/logger.ts'
 import { createMetrics } from './metrics/metrics.ts'
 
@@ -22,47 +24,63 @@ async function start(): Promise<void> {
   const config = loadConfig(process.env)
   const log = createLogger(config.logLevel)
   const database = await openDatabase(config.database)
-  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  let app: FastifyInstance | undefined
+  let readiness: Readiness | undefined
+  let stopping = false
+
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async ({ signal, err }) => {
+    stopping = true
+    if (err) log.fatal({ err }, 'unexpected error; shutting down')
+    else log.info({ signal }, 'shutting down: draining requests')
+    readiness?.draining()
+    await app?.close()
+    await database.close()
+    log.info('stopped')
+  })
+
   try {
-    await prepareDatabase(config, database, log)
+    await prepareSchema(config, database, log, () => stopping)
+    if (stopping) return
     const keys = deriveKeys(await loadMasterSecret(database.db, config.appSecret))
     if (config.seedDemo) await seedDemo(database.db, keys.voucherPin)
 
     const metrics = createMetrics()
-    const readiness = createReadiness(database)
+    readiness = createReadiness(database)
     app = await buildApp({ config, log, metrics, readiness })
     await listen(app, config)
-
-    const running = app
-    closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async ({ signal, err }) => {
-      if (err) log.fatal({ err }, 'unexpected error; shutting down')
-      else log.info({ signal }, 'shutting down: draining requests')
-      readiness.draining()
-      await running.close()
-      await database.close()
-      log.info('stopped')
-    })
     if (config.seedDemo) process.stdout.write(`${demoBanner(config.radiusAcctPort)}\n`)
   } catch (err) {
+    if (stopping) return
     await app?.close().catch(() => {})
     await database.close().catch(() => {})
     throw err
   }
 }
 
-async function prepareDatabase(config: Config, database: DatabaseHandle, log: ReturnType<typeof createLogger>) {
+const SCHEMA_POLL_MS = 2000
+
+// The embedded default migrates itself. A server database is migrated by the operator
+// (`npm run migrate`, typically with an owner role the gateway does not run as): until then the
+// gateway waits, saying so, instead of running against a schema it does not know.
+async function prepareSchema(config: Config, database: DatabaseHandle, log: Logger, stopping: () => boolean) {
   if (config.migrateOnStart) {
     const applied = await migrateToLatest(database.db)
     if (applied.length > 0) log.info({ applied }, 'migrations applied')
     return
   }
-  const pending = await pendingMigrations(database.db)
-  if (pending.length > 0) {
-    log.warn({ pending }, 'database schema is behind: run `npm run migrate`; /readyz reports not ready until then')
+  let lastWarned = 0
+  while (!stopping()) {
+    const pending = await pendingMigrations(database.db)
+    if (pending.length === 0) return
+    if (Date.now() - lastWarned > 30_000) {
+      log.warn({ pending }, 'database schema is behind: run `npm run migrate`; waiting for it')
+      lastWarned = Date.now()
+    }
+    await new Promise((resolve) => setTimeout(resolve, SCHEMA_POLL_MS))
   }
 }
 
-async function listen(app: NonNullable<Awaited<ReturnType<typeof buildApp>>>, config: Config): Promise<void> {
+async function listen(app: FastifyInstance, config: Config): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (err) {

@@ -30,7 +30,7 @@ export interface LinesTable {
   currency: string
   status: 'active' | 'suspended'
   suspensionReason: 'arrears' | 'fraud' | 'administrative' | 'other' | null
-  restoreThresholdMinor: number
+  restoreThresholdMinor: Generated<number>
   createdAt: CreatedAt
   updatedAt: UpdatedAt
 }

@@ -119,25 +119,39 @@ describe('the CLI', () => {
 })
 
 describe.skipIf(!process.env.DATABASE_URL)('the gateway process on a PostgreSQL server', () => {
-  it('does not migrate on start, is not ready until `migrate` runs, never seeds demo data', async () => {
+  it('does not migrate on start, waits for `migrate` before serving, never seeds demo data', async () => {
     const { createTestDatabase } = await import('../helpers/database.ts')
     const t = await createTestDatabase({ migrate: false })
     const port = await freePort()
     const env = { DATABASE_URL: t.url!, PORT: String(port), HOST: '127.0.0.1', RADIUS_ACCT_PORT: '0' }
     const run = runNode('src/main.ts', [], env)
     try {
-      await waitFor(() => run.stdout().includes('Server listening'), 30_000, 'the gateway to listen')
-      expect(run.stdout()).toContain('database schema is behind: run `npm run migrate`')
-      expect(run.stdout()).not.toContain('DEMO DATA')
-      const before = await get(port, '/readyz')
-      expect(before.status).toBe(503)
+      await waitFor(() => run.stdout().includes('database schema is behind: run `npm run migrate`; waiting for it'), 30_000, 'the schema warning')
+      await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/)
       const migrate = runNode('src/cli.ts', ['migrate'], { DATABASE_URL: t.url! })
       expect(await migrate.exited).toBe(0)
+      await waitFor(() => run.stdout().includes('Server listening'), 30_000, 'the gateway to listen')
       expect((await get(port, '/readyz')).status).toBe(200)
+      expect(run.stdout()).not.toContain('DEMO DATA')
       const lines = await t.handle.db.selectFrom('lines').select('msisdn').execute()
       expect(lines).toEqual([])
       run.child.kill('SIGTERM')
       expect(await run.exited).toBe(0)
+    } finally {
+      run.child.kill('SIGKILL')
+      await t.destroy()
+    }
+  })
+
+  it('exits 0 on SIGTERM while still waiting for the schema', async () => {
+    const { createTestDatabase } = await import('../helpers/database.ts')
+    const t = await createTestDatabase({ migrate: false })
+    const run = runNode('src/main.ts', [], { DATABASE_URL: t.url!, PORT: String(await freePort()), RADIUS_ACCT_PORT: '0' })
+    try {
+      await waitFor(() => run.stdout().includes('waiting for it'), 30_000, 'the schema warning')
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+      expect(run.stderr()).toBe('')
     } finally {
       run.child.kill('SIGKILL')
       await t.destroy()
