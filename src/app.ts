@@ -4,11 +4,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino'
 import type { Config } from './config/load-config.ts'
 import type { Readiness } from './health/readiness.ts'
+import type { Identifier } from './identification/identify.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
 import { registerSecurityHeaders } from './http/plugins/security-headers.ts'
 import { registerViews } from './http/plugins/view.ts'
 import { healthRoutes } from './http/routes/health.ts'
+import { identifyRoutes } from './http/routes/identify.ts'
 import { metricsRoutes } from './http/routes/metrics.ts'
 import type { Metrics } from './metrics/metrics.ts'
 
@@ -18,6 +20,7 @@ export interface AppDeps {
   log: Logger
   metrics: Metrics
   readiness: Readiness
+  identifier: Identifier
 }
 
 /** Build the HTTP app with every route registered. */
@@ -45,5 +48,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   healthRoutes(app, deps.readiness)
   metricsRoutes(app, deps.metrics)
+  identifyRoutes(app, deps.identifier)
   return app
 }

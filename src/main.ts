@@ -12,7 +12,14 @@ import { DatabaseUnavailableError, type DatabaseHandle, openDatabase } from './d
 import { MigrationError, migrateToLatest, pendingMigrations } from './db/migrate.ts'
 import { demoBanner, seedDemo } from './db/seed-demo.ts'
 import { createReadiness, type Readiness } from './health/readiness.ts'
+import { createAccountingHandler } from './identification/accounting-records.ts'
+import { createIdentifier } from './identification/identify.ts'
+import { createSessionRecorder } from './identification/session-recorder.ts'
+import { refreshNasDirectory, startSessionUpkeep } from './identification/session-upkeep.ts'
 import { createLogger } from './logging/logger.ts'
+import { type AccountingServer, type AccountingServerOptions, startAccountingServer } from './radius/accounting-server.ts'
+import { createNasDirectory } from './radius/nas-directory.ts'
+import { createRadiusMetrics } from './radius/radius-metrics.ts'
 import { createMetrics } from './metrics/metrics.ts'
 
 /** A start-up failure whose message is the whole story for the operator. */
@@ -26,6 +33,8 @@ async function start(): Promise<void> {
   const database = await openDatabase(config.database)
   let app: FastifyInstance | undefined
   let readiness: Readiness | undefined
+  let radius: AccountingServer | undefined
+  let stopUpkeep = () => {}
   let stopping = false
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async ({ signal, err }) => {
@@ -33,7 +42,9 @@ async function start(): Promise<void> {
     if (err) log.fatal({ err }, 'unexpected error; shutting down')
     else log.info({ signal }, 'shutting down: draining requests')
     readiness?.draining()
-    await app?.close()
+    stopUpkeep()
+    // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
+    await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2)])
     await database.close()
     log.info('stopped')
   })
@@ -46,12 +57,30 @@ async function start(): Promise<void> {
 
     const metrics = createMetrics()
     readiness = createReadiness(database)
-    app = await buildApp({ config, log, metrics, readiness })
+    const sessionMaxAgeMs = config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000
+    const identifier = createIdentifier({ db: database.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
+    app = await buildApp({ config, log, metrics, readiness, identifier })
     await listen(app, config)
+
+    const directory = createNasDirectory()
+    await refreshNasDirectory(database.db, directory)
+    stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })
+    // An unchanged Interim-Update moves last_seen_at at most every half interval: expiry stays exact to
+    // within half an interval, and most interims cost no write at all.
+    const recorder = createSessionRecorder(database.db, { touchAfterMs: (config.sessions.interimIntervalS * 1000) / 2 })
+    radius = await listenRadius(config, {
+      directory,
+      handle: createAccountingHandler(recorder, config.identification.countryCode),
+      log: log.child({ part: 'radius' }),
+      metrics: createRadiusMetrics(metrics.registry),
+    })
+    log.info({ address: radius.address() }, 'RADIUS accounting listening')
     if (config.seedDemo) process.stdout.write(`${demoBanner(config.radiusAcctPort)}\n`)
   } catch (err) {
     if (stopping) return
+    stopUpkeep()
     await app?.close().catch(() => {})
+    await radius?.close(0).catch(() => {})
     await database.close().catch(() => {})
     throw err
   }
@@ -77,6 +106,19 @@ async function prepareSchema(config: Config, database: DatabaseHandle, log: Logg
       lastWarned = Date.now()
     }
     await new Promise((resolve) => setTimeout(resolve, SCHEMA_POLL_MS))
+  }
+}
+
+async function listenRadius(config: Config, options: Omit<AccountingServerOptions, 'host' | 'port'>): Promise<AccountingServer> {
+  try {
+    return await startAccountingServer({ ...options, host: config.radiusHost, port: config.radiusAcctPort })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const where = `${config.radiusHost}:${config.radiusAcctPort}/udp`
+    if (code === 'EADDRINUSE') throw new StartupError(`RADIUS accounting port ${where} is already in use (set RADIUS_ACCT_PORT)`)
+    if (code === 'EACCES') throw new StartupError(`not allowed to listen on ${where} (set RADIUS_ACCT_PORT above 1023)`)
+    if (code === 'EADDRNOTAVAIL') throw new StartupError(`RADIUS_HOST ${config.radiusHost} is not an address of this machine`)
+    throw err
   }
 }
 

@@ -1,6 +1,7 @@
 // The only reader of process.env. Every problem is collected and reported at once, so an
 // operator fixes a bad deployment in one round instead of one variable per restart.
 import { resolve } from 'node:path'
+import ipaddr from 'ipaddr.js'
 import { ConfigError } from './config-error.ts'
 
 /** Pino's levels plus 'silent'. */
@@ -25,6 +26,33 @@ export interface Config {
   readonly logLevel: LogLevel
   readonly shutdownTimeoutMs: number
   readonly appSecret: string | null
+  readonly identification: Readonly<IdentificationConfig>
+  readonly sessions: Readonly<SessionConfig>
+}
+
+/** How HTTP requests are tied to lines. */
+export interface IdentificationConfig {
+  /** Proxies (address or CIDR) whose X-Forwarded-For hop and enrichment headers are believed. */
+  readonly trustedProxies: readonly string[]
+  /** Lower-case header names a trusted proxy uses to tell the subscriber's MSISDN. */
+  readonly enrichmentHeaders: readonly string[]
+  /** Lower-case header name a trusted proxy uses to tell the realm (APN/VRF); empty for none. */
+  readonly realmHeader: string
+  /** Realm by local listening address (`addr` or `addr:port`); anything else is `defaultRealm`. */
+  readonly realmsByListener: Readonly<Record<string, string>>
+  readonly defaultRealm: string
+  /** Country code prefixed to national numbers in Calling-Station-Id and forms. */
+  readonly countryCode: string
+}
+
+/** How accounting sessions are kept. */
+export interface SessionConfig {
+  /** The NASes' interim interval in seconds. */
+  readonly interimIntervalS: number
+  /** A session with no record for this many interim intervals has expired. */
+  readonly expiryFactor: number
+  /** How often the NAS client list is re-read from the database (ms). */
+  readonly nasRefreshMs: number
 }
 
 type Env = Record<string, string | undefined>
@@ -42,6 +70,12 @@ export function loadConfig(env: Env = process.env): Config {
   const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', embedded, problems)
   const shutdownTimeoutMs = readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 9000, 100, 60_000, problems)
   const appSecret = readSecret(env, 'APP_SECRET', problems)
+  const identification = readIdentification(env, problems)
+  const sessions: SessionConfig = {
+    interimIntervalS: readInteger(env, 'SESSION_INTERIM_INTERVAL', 300, 10, 86_400, problems),
+    expiryFactor: readInteger(env, 'SESSION_EXPIRY_FACTOR', 3, 2, 100, problems),
+    nasRefreshMs: readInteger(env, 'NAS_REFRESH_MS', 5000, 100, 600_000, problems),
+  }
 
   if (!embedded && env.SEED_DEMO !== undefined && readBoolean(env, 'SEED_DEMO', false, problems)) {
     problems.push('SEED_DEMO: demo data is only seeded on the embedded database, never with DATABASE_URL')
@@ -59,7 +93,67 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     shutdownTimeoutMs,
     appSecret,
+    identification: Object.freeze(identification),
+    sessions: Object.freeze(sessions),
   })
+}
+
+function readList(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
+}
+
+function isAddressOrCidr(value: string): boolean {
+  try {
+    if (value.includes('/')) ipaddr.parseCIDR(value)
+    else ipaddr.parse(value)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `addr` or `addr port` for "10.0.0.1", "10.0.0.1:8080", "[2001:db8::1]:8080" or "2001:db8::1". */
+export function listenerKey(listener: string): string | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(listener)
+  const v4WithPort = /^([\d.]+):(\d{1,5})$/.exec(listener)
+  const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : v4WithPort ? [v4WithPort[1], v4WithPort[2]] : [listener, undefined]
+  if (address === undefined || !ipaddr.isValid(address)) return undefined
+  const canonical = ipaddr.process(address).toString()
+  return port === undefined ? canonical : `${canonical} ${Number(port)}`
+}
+
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/
+const REALM_NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+function readIdentification(env: Env, problems: string[]): IdentificationConfig {
+  const trustedProxies = readList(env, 'TRUSTED_PROXIES')
+  for (const proxy of trustedProxies) {
+    if (!isAddressOrCidr(proxy)) problems.push(`TRUSTED_PROXIES: ${JSON.stringify(proxy)} is not an IP address or CIDR`)
+  }
+  const enrichmentHeaders = readList(env, 'ENRICHMENT_HEADERS').map((h) => h.toLowerCase())
+  for (const header of enrichmentHeaders) {
+    if (!HEADER_NAME.test(header)) problems.push(`ENRICHMENT_HEADERS: ${JSON.stringify(header)} is not a header name`)
+  }
+  const realmHeader = (env.REALM_HEADER ?? '').trim().toLowerCase()
+  if (realmHeader !== '' && !HEADER_NAME.test(realmHeader)) problems.push(`REALM_HEADER: ${JSON.stringify(realmHeader)} is not a header name`)
+  if ((enrichmentHeaders.length > 0 || realmHeader !== '') && trustedProxies.length === 0) {
+    problems.push('ENRICHMENT_HEADERS/REALM_HEADER: set TRUSTED_PROXIES too; headers are only believed from trusted proxies')
+  }
+  const defaultRealm = (env.DEFAULT_REALM ?? 'default').trim()
+  if (!REALM_NAME.test(defaultRealm)) problems.push(`DEFAULT_REALM: ${JSON.stringify(defaultRealm)} is not a realm name`)
+  const realmsByListener: Record<string, string> = {}
+  for (const item of readList(env, 'REALMS_BY_LISTENER')) {
+    const [listener, realm] = item.split('=').map((part) => part.trim())
+    const key = listener === undefined ? undefined : listenerKey(listener)
+    if (key === undefined || !realm || !REALM_NAME.test(realm)) {
+      problems.push(`REALMS_BY_LISTENER: ${JSON.stringify(item)} is not address[:port]=realm`)
+      continue
+    }
+    realmsByListener[key] = realm
+  }
+  const countryCode = (env.DEFAULT_COUNTRY_CODE ?? '86').trim()
+  if (!/^[1-9]\d{0,2}$/.test(countryCode)) problems.push(`DEFAULT_COUNTRY_CODE: ${JSON.stringify(countryCode)} is not a country calling code`)
+  return { trustedProxies, enrichmentHeaders, realmHeader, realmsByListener, defaultRealm, countryCode }
 }
 
 function readPort(env: Env, name: string, fallback: number, problems: string[]): number {

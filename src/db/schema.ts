@@ -85,6 +85,23 @@ export interface AppSecretsTable {
   createdAt: CreatedAt
 }
 
+/** One accounting session: which line was behind which address on which NAS, and when. */
+export interface RadiusSessionsTable {
+  id: Generated<number>
+  nasId: number
+  realm: string
+  acctSessionId: string
+  msisdn: string | null
+  imsi: string | null
+  framedIp: string | null
+  framedIpv6Prefix: string | null
+  delegatedIpv6Prefix: string | null
+  startedAt: Date
+  lastSeenAt: Date
+  stoppedAt: Date | null
+  stopReason: string | null
+}
+
 /** The whole database as kysely sees it. */
 export interface Database {
   nasClients: NasClientsTable
@@ -94,11 +111,14 @@ export interface Database {
   vouchers: VouchersTable
   staffUsers: StaffUsersTable
   appSecrets: AppSecretsTable
+  radiusSessions: RadiusSessionsTable
 }
 
 /** A NAS client row as read. */
 export type NasClient = Selectable<NasClientsTable>
 /** A NAS client row to insert. */
 export type NewNasClient = Insertable<NasClientsTable>
+/** A session row as read. */
+export type RadiusSession = Selectable<RadiusSessionsTable>
 /** A line row as read. */
 export type Line = Selectable<LinesTable>

@@ -1,7 +1,9 @@
 // Builds the real app (no listening) over a test database, for app.inject().
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
+import { deriveKeys } from '../../src/config/keys.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
+import { createIdentifier } from '../../src/identification/identify.ts'
 import type { DatabaseHandle } from '../../src/db/connect.ts'
 import { createReadiness, type Readiness } from '../../src/health/readiness.ts'
 import { createLogger } from '../../src/logging/logger.ts'
@@ -12,6 +14,8 @@ export interface TestApp {
   app: FastifyInstance
   metrics: Metrics
   readiness: Readiness
+  /** The keys the app's identifier uses (to sign redirect tokens in tests). */
+  keys: ReturnType<typeof deriveKeys>
 }
 
 /** Build the app over `database` with default configuration and a silent logger. */
@@ -19,7 +23,14 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
   const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', ...env })
   const metrics = createMetrics()
   const readiness = createReadiness(database)
-  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness })
+  const keys = deriveKeys('test-master-secret-test-master-secret')
+  const identifier = createIdentifier({
+    db: database.db,
+    config: config.identification,
+    redirectTokenKey: keys.redirectToken,
+    sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
+  })
+  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier })
   await app.ready()
-  return { app, metrics, readiness }
+  return { app, metrics, readiness, keys }
 }

@@ -1,0 +1,60 @@
+// The subscriber's address as the network sees it: the socket's peer, unless that peer is one of
+// the configured trusted proxies, in which case the right-most X-Forwarded-For hop that is not a
+// trusted proxy. Never Fastify's trustProxy: a client-written header must not choose an identity.
+import ipaddr from 'ipaddr.js'
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+/** A compiled list of trusted proxy networks. */
+export interface TrustedProxies {
+  contains(address: string): boolean
+}
+
+/** Compile `cidrs` (addresses or CIDRs, already validated by loadConfig). */
+export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxies {
+  const networks = cidrs.map((c) => {
+    const [address, bits] = c.includes('/') ? ipaddr.parseCIDR(c) : [ipaddr.parse(c), -1]
+    const network = normalise(address)
+    return { network, bits: bits === -1 ? (network.kind() === 'ipv4' ? 32 : 128) : bits }
+  })
+  return {
+    contains(text) {
+      const address = parse(text)
+      if (address === undefined) return false
+      return networks.some((n) => n.network.kind() === address.kind() && address.match(n.network as never, n.bits))
+    },
+  }
+}
+
+function normalise(address: Address): Address {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress() ? (address as ipaddr.IPv6).toIPv4Address() : address
+}
+
+/** Parse and normalise an address (IPv4-mapped IPv6 → IPv4); undefined when invalid. */
+export function parse(text: string): Address | undefined {
+  try {
+    return normalise(ipaddr.parse(text.trim()))
+  } catch {
+    return undefined
+  }
+}
+
+/** The resolved client address, and whether a trusted proxy stood in front of it. */
+export interface ClientAddress {
+  address: string
+  viaTrustedProxy: boolean
+}
+
+/** Resolve the client address from the socket peer and the X-Forwarded-For header. */
+export function clientAddress(socketAddress: string, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): ClientAddress {
+  const peer = parse(socketAddress)?.toString() ?? socketAddress
+  if (!trusted.contains(peer)) return { address: peer, viaTrustedProxy: false }
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parse(hops[i]!)
+    // An unparsable hop was written by someone we do not trust: stop at the last trusted one.
+    if (hop === undefined) break
+    if (!trusted.contains(hop.toString())) return { address: hop.toString(), viaTrustedProxy: true }
+  }
+  return { address: peer, viaTrustedProxy: true }
+}

@@ -1,0 +1,95 @@
+// Turns accounting records into durable session state with group commit. What is stored, per
+// record type (and why it is enough to identify a line) is written down in the README:
+//   Start / Stop / an Interim that changes the mapping → the session row (upsert), committed;
+//   Interim that changes nothing → nothing, unless last_seen_at is older than touchAfterMs, then
+//     only last_seen_at (a narrow update); the mapping it repeats is already durable;
+//   Accounting-On / Off → every active session of that NAS closed, committed.
+// The caller answers the NAS only after record() resolves; a rejected record gets no answer.
+import type { Kysely } from 'kysely'
+import { withTransaction } from '../db/transaction.ts'
+import { createGroupCommit } from '../db/group-commit.ts'
+import type { Database } from '../db/schema.ts'
+import { applySessionWrites, closeNasSessions, type SessionWrite, sessionKey, touchSessions } from '../db/sessions.ts'
+import { readSessionStates } from '../db/session-states.ts'
+
+/** One decoded Accounting-Request, as the session store needs it. */
+export type AccountingRecord =
+  | (SessionWrite & { kind: 'start' | 'interim' | 'stop' })
+  | { kind: 'accounting-on' | 'accounting-off'; nasId: number; eventTime: Date }
+
+/** What storing a record did: changed state, repeated known state, or was already stored. */
+export type RecordOutcome = 'stored' | 'unchanged' | 'duplicate'
+
+/** Stores accounting records; `record` resolves once the effect is durable. */
+export interface SessionRecorder {
+  record(record: AccountingRecord): Promise<RecordOutcome>
+  pending(): number
+  drain(): Promise<void>
+}
+
+/** Options of the recorder. */
+export interface SessionRecorderOptions {
+  /** An unchanged Interim moves last_seen_at only when it is older than this. */
+  touchAfterMs: number
+  maxBatch?: number
+}
+
+/** Create the recorder over `db`. */
+export function createSessionRecorder(db: Kysely<Database>, options: SessionRecorderOptions): SessionRecorder {
+  const commit = createGroupCommit<AccountingRecord, RecordOutcome>((batch) => flush(db, batch, options.touchAfterMs), options.maxBatch ?? 2000)
+  return { record: (r) => commit.submit(r), pending: commit.pending, drain: commit.drain }
+}
+
+async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfterMs: number): Promise<RecordOutcome[]> {
+  const outcomes: RecordOutcome[] = new Array(batch.length).fill('stored')
+  const interims = batch.filter((r): r is SessionWrite & { kind: 'interim' } => r.kind === 'interim')
+  const states = await readSessionStates(db, interims)
+
+  const writes: SessionWrite[] = []
+  const writeIndex: number[] = []
+  const touches: { nasId: number; acctSessionId: string; at: Date }[] = []
+  const reboots: { nasId: number; eventTime: Date; reason: string }[] = []
+  batch.forEach((r, i) => {
+    if (r.kind === 'accounting-on' || r.kind === 'accounting-off') {
+      reboots.push({ nasId: r.nasId, eventTime: r.eventTime, reason: r.kind === 'accounting-on' ? 'nas-reboot' : 'nas-off' })
+      return
+    }
+    if (r.kind === 'interim') {
+      const known = states.get(sessionKey(r))
+      if (known !== undefined && known.stoppedAt === null && sameMapping(known, r)) {
+        if (r.eventTime.getTime() - known.lastSeenAt.getTime() > touchAfterMs) touches.push({ nasId: r.nasId, acctSessionId: r.acctSessionId, at: r.eventTime })
+        outcomes[i] = 'unchanged'
+        return
+      }
+    }
+    writes.push(r as SessionWrite)
+    writeIndex.push(i)
+  })
+
+  if (writes.length > 0 || touches.length > 0 || reboots.length > 0) {
+    const changed = await withTransaction(db, async (trx) => {
+      const changed = await applySessionWrites(trx, writes)
+      await touchSessions(trx, touches)
+      // After the upserts: a Start that happened after the reboot has started_at >= its time.
+      for (const reboot of reboots) await closeNasSessions(trx, reboot.nasId, reboot.eventTime, reboot.reason)
+      return changed
+    })
+    writes.forEach((w, n) => {
+      if (!changed.has(sessionKey(w))) outcomes[writeIndex[n]!] = 'duplicate'
+    })
+  }
+  return outcomes
+}
+
+function sameMapping(
+  known: { realm: string; msisdn: string | null; framedIp: string | null; framedIpv6Prefix: string | null; delegatedIpv6Prefix: string | null },
+  r: SessionWrite,
+): boolean {
+  return (
+    known.realm === r.realm &&
+    (r.msisdn === null || r.msisdn === known.msisdn) &&
+    (r.framedIp === null || r.framedIp === known.framedIp) &&
+    (r.framedIpv6Prefix === null || r.framedIpv6Prefix === known.framedIpv6Prefix) &&
+    (r.delegatedIpv6Prefix === null || r.delegatedIpv6Prefix === known.delegatedIpv6Prefix)
+  )
+}
