@@ -137,14 +137,14 @@ export async function touchSessions(trx: Transaction<Database>, touches: { nasId
   return Number(result.numAffectedRows ?? 0)
 }
 
-/** Close every active session of a NAS that started before `before` (Accounting-On/Off: the NAS rebooted). */
+/** Close every active session of a NAS that started by `before` (Accounting-On/Off: the NAS rebooted). */
 export async function closeNasSessions(db: Kysely<Database> | Transaction<Database>, nasId: number, before: Date, reason: string): Promise<number> {
   const result = await db
     .updateTable('radiusSessions')
     .set({ stoppedAt: before, stopReason: reason })
     .where('nasId', '=', nasId)
     .where('stoppedAt', 'is', null)
-    .where('startedAt', '<', before)
+    .where('startedAt', '<=', before)
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
 }

@@ -51,7 +51,10 @@ export function toAccountingRecord(request: AccountingRequest, countryCode: stri
   if (status === undefined) return { kind: 'invalid', reason: 'missing_attribute', detail: 'no Acct-Status-Type' }
   const eventTime = eventTimeOf(decoded, request.receivedAt)
   if (status === AcctStatusType.AccountingOn || status === AcctStatusType.AccountingOff) {
-    return { kind: 'record', record: { kind: status === AcctStatusType.AccountingOn ? 'accounting-on' : 'accounting-off', nasId: nas.id, eventTime } }
+    // Everything the NAS started up to this instant is gone; the recorder applies this in arrival
+    // order, so a Start that arrives after it (even within the same second) survives.
+    const at = new Date(Math.max(eventTime.getTime(), request.receivedAt.getTime() - delayMs(decoded)))
+    return { kind: 'record', record: { kind: status === AcctStatusType.AccountingOn ? 'accounting-on' : 'accounting-off', nasId: nas.id, eventTime: at } }
   }
   const kind = status === AcctStatusType.Start ? 'start' : status === AcctStatusType.Stop ? 'stop' : status === AcctStatusType.InterimUpdate ? 'interim' : null
   if (kind === null) return { kind: 'ignore', statusType: String(firstValue(decoded, 'Acct-Status-Type')) }
@@ -80,10 +83,13 @@ export function toAccountingRecord(request: AccountingRequest, countryCode: stri
 function eventTimeOf(decoded: DecodedPacket, receivedAt: Date): Date {
   const stamp = firstValue(decoded, 'Event-Timestamp')
   if (typeof stamp === 'number' && stamp > 0) return new Date(stamp * 1000)
-  const delay = firstValue(decoded, 'Acct-Delay-Time')
-  const delaySeconds = typeof delay === 'number' && delay > 0 ? delay : 0
   // Whole seconds: the same record re-sent later with a larger Acct-Delay-Time lands on the same instant.
-  return new Date(Math.floor(receivedAt.getTime() / 1000 - delaySeconds) * 1000)
+  return new Date(Math.floor((receivedAt.getTime() - delayMs(decoded)) / 1000) * 1000)
+}
+
+function delayMs(decoded: DecodedPacket): number {
+  const delay = firstValue(decoded, 'Acct-Delay-Time')
+  return typeof delay === 'number' && delay > 0 ? delay * 1000 : 0
 }
 
 /** What the accounting server calls for each verified request: map, store, then answer. */

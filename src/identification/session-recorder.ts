@@ -45,13 +45,16 @@ async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfter
   const interims = batch.filter((r): r is SessionWrite & { kind: 'interim' } => r.kind === 'interim')
   const states = await readSessionStates(db, interims)
 
-  const writes: SessionWrite[] = []
-  const writeIndex: number[] = []
+  // Accounting-On/Off split the batch: what arrived before a reboot is written, then the NAS's
+  // sessions are closed, then what arrived after is written, all in one transaction.
+  type Step = { writes: SessionWrite[]; indexes: number[]; reboot?: { nasId: number; eventTime: Date; reason: string } }
+  const steps: Step[] = [{ writes: [], indexes: [] }]
   const touches: { nasId: number; acctSessionId: string; at: Date }[] = []
-  const reboots: { nasId: number; eventTime: Date; reason: string }[] = []
   batch.forEach((r, i) => {
+    const step = steps[steps.length - 1]!
     if (r.kind === 'accounting-on' || r.kind === 'accounting-off') {
-      reboots.push({ nasId: r.nasId, eventTime: r.eventTime, reason: r.kind === 'accounting-on' ? 'nas-reboot' : 'nas-off' })
+      step.reboot = { nasId: r.nasId, eventTime: r.eventTime, reason: r.kind === 'accounting-on' ? 'nas-reboot' : 'nas-off' }
+      steps.push({ writes: [], indexes: [] })
       return
     }
     if (r.kind === 'interim') {
@@ -62,20 +65,20 @@ async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfter
         return
       }
     }
-    writes.push(r as SessionWrite)
-    writeIndex.push(i)
+    step.writes.push(r as SessionWrite)
+    step.indexes.push(i)
   })
 
-  if (writes.length > 0 || touches.length > 0 || reboots.length > 0) {
-    const changed = await withTransaction(db, async (trx) => {
-      const changed = await applySessionWrites(trx, writes)
+  if (steps.length > 1 || steps[0]!.writes.length > 0 || touches.length > 0) {
+    await withTransaction(db, async (trx) => {
+      for (const step of steps) {
+        const changed = await applySessionWrites(trx, step.writes)
+        step.writes.forEach((w, n) => {
+          if (!changed.has(sessionKey(w))) outcomes[step.indexes[n]!] = 'duplicate'
+        })
+        if (step.reboot) await closeNasSessions(trx, step.reboot.nasId, step.reboot.eventTime, step.reboot.reason)
+      }
       await touchSessions(trx, touches)
-      // After the upserts: a Start that happened after the reboot has started_at >= its time.
-      for (const reboot of reboots) await closeNasSessions(trx, reboot.nasId, reboot.eventTime, reboot.reason)
-      return changed
-    })
-    writes.forEach((w, n) => {
-      if (!changed.has(sessionKey(w))) outcomes[writeIndex[n]!] = 'duplicate'
     })
   }
   return outcomes
