@@ -44,8 +44,13 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
       oid === PG_OID.int8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   }
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 })
-  // An idle client losing its connection (server restart) must not crash the process.
+  // A connection lost to a server restart or a network cut must not crash the process: idle
+  // clients report through the pool, checked-out ones through their own 'error' event, which
+  // would otherwise be thrown. The query in flight fails and the caller handles that.
   pool.on('error', () => {})
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
   return {
     db,
