@@ -5,6 +5,15 @@ import type { Logger } from 'pino'
 import type { Config } from './config/load-config.ts'
 import type { Readiness } from './health/readiness.ts'
 import type { Identifier } from './identification/identify.ts'
+import type { Keys } from './config/keys.ts'
+import type { BillingPort } from './recharge/ports.ts'
+import compress from '@fastify/compress'
+import formbody from '@fastify/formbody'
+import rateLimit from '@fastify/rate-limit'
+import { captiveApiRoutes } from './http/routes/captive-api.ts'
+import { portalRoutes } from './http/routes/portal.ts'
+import { registerWalledGarden } from './http/walled-garden/walled-garden.ts'
+import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
 import { registerSecurityHeaders } from './http/plugins/security-headers.ts'
@@ -21,6 +30,8 @@ export interface AppDeps {
   metrics: Metrics
   readiness: Readiness
   identifier: Identifier
+  keys: Keys
+  billing: BillingPort
 }
 
 /** Build the HTTP app with every route registered. */
@@ -43,11 +54,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   registerSecurityHeaders(app)
   registerRequestMetrics(app, deps.metrics)
+  // Before everything else that does work: a foreign Host is caught here.
+  registerWalledGarden(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
+  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  // Per subscriber address (through trusted proxies), never per proxy.
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => deps.identifier.locate(requestFacts(request)).address,
+  })
   await registerViews(app)
   registerErrorHandling(app, deps.metrics)
 
   healthRoutes(app, deps.readiness)
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
+  captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
+  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing })
   return app
 }

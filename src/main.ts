@@ -12,6 +12,7 @@ import { DatabaseUnavailableError, type DatabaseHandle, openDatabase } from './d
 import { MigrationError, migrateToLatest, pendingMigrations } from './db/migrate.ts'
 import { demoBanner, seedDemo } from './db/seed-demo.ts'
 import { createReadiness, type Readiness } from './health/readiness.ts'
+import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
 import { createAccountingHandler } from './identification/accounting-records.ts'
 import { createIdentifier } from './identification/identify.ts'
 import { createSessionRecorder } from './identification/session-recorder.ts'
@@ -59,7 +60,8 @@ async function start(): Promise<void> {
     readiness = createReadiness(database)
     const sessionMaxAgeMs = config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000
     const identifier = createIdentifier({ db: database.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
-    app = await buildApp({ config, log, metrics, readiness, identifier })
+    const billing = createBuiltInBilling(database.db)
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing })
     await listen(app, config)
 
     const directory = createNasDirectory()

@@ -7,6 +7,7 @@ export interface Keys {
   readonly voucherPin: Buffer
   readonly redirectToken: Buffer
   readonly formToken: Buffer
+  readonly continueUrl: Buffer
 }
 
 /** Derive every purpose key from the master secret. */
@@ -16,5 +17,6 @@ export function deriveKeys(master: string): Keys {
     voucherPin: derive('voucher-pin'),
     redirectToken: derive('redirect-token'),
     formToken: derive('form-token'),
+    continueUrl: derive('continue-url'),
   })
 }

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { ConfigError } from './config-error.ts'
+import { type PortalConfig, readPortalConfig } from './portal-config.ts'
 
 /** Pino's levels plus 'silent'. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -28,6 +29,7 @@ export interface Config {
   readonly appSecret: string | null
   readonly identification: Readonly<IdentificationConfig>
   readonly sessions: Readonly<SessionConfig>
+  readonly portal: Readonly<PortalConfig>
 }
 
 /** How HTTP requests are tied to lines. */
@@ -71,6 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
   const shutdownTimeoutMs = readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 9000, 100, 60_000, problems)
   const appSecret = readSecret(env, 'APP_SECRET', problems)
   const identification = readIdentification(env, problems)
+  const portal = readPortalConfig(env, port, problems)
   const sessions: SessionConfig = {
     interimIntervalS: readInteger(env, 'SESSION_INTERIM_INTERVAL', 300, 10, 86_400, problems),
     expiryFactor: readInteger(env, 'SESSION_EXPIRY_FACTOR', 3, 2, 100, problems),
@@ -95,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     appSecret,
     identification: Object.freeze(identification),
     sessions: Object.freeze(sessions),
+    portal: Object.freeze(portal),
   })
 }
 

@@ -1,0 +1,101 @@
+// The portal's two languages. The choice comes from ?lang= (a link on every page, no cookie
+// needed) or else Accept-Language; Chinese is the default for anything Chinese.
+
+/** Supported languages. */
+export type Lang = 'zh-CN' | 'en'
+
+/** Pick the page language. */
+export function pickLanguage(explicit: unknown, acceptLanguage: string | undefined): Lang {
+  if (explicit === 'en' || explicit === 'zh-CN') return explicit
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().toLowerCase().split(';')
+      const q = params.map((p) => /^q=([\d.]+)$/.exec(p.trim())?.[1]).find((v) => v !== undefined)
+      return { tag: tag ?? '', q: q === undefined ? 1 : Number(q) }
+    })
+    .filter((entry) => entry.tag !== '' && entry.q > 0)
+    .sort((a, b) => b.q - a.q)
+  for (const { tag } of ranked) {
+    if (tag.startsWith('zh')) return 'zh-CN'
+    if (tag.startsWith('en')) return 'en'
+  }
+  return 'zh-CN'
+}
+
+/** Money for display: 1000 → "10.00 CNY" / "¥10.00". */
+export function formatMoney(minor: number, currency: string, lang: Lang): string {
+  const sign = minor < 0 ? '-' : ''
+  const amount = (Math.abs(minor) / 100).toFixed(2)
+  if (currency === 'CNY') return lang === 'zh-CN' ? `${sign}${amount} 元` : `${sign}¥${amount}`
+  return `${sign}${amount} ${currency}`
+}
+
+const en = {
+  title: 'Recharge your line',
+  suspendedHeading: 'Your mobile service is paused',
+  arrears: 'Line {line} is suspended because the balance is {balance}.',
+  need: 'Recharge at least {need} to restore service.',
+  otherReason: 'Line {line} is suspended ({reason}). A recharge will not restore it: please call {hotline}.',
+  activeHeading: 'Your line is active',
+  active: 'Line {line} is not suspended. You can browse normally.',
+  continue: 'Continue to {url}',
+  unknownLine: 'We could not find the account of line {line}. You can still recharge it by another way below.',
+  unidentified: 'We could not recognise your line automatically. Enter the number you want to recharge.',
+  number: 'Mobile number',
+  voucherHeading: 'Recharge card',
+  serial: 'Card serial number',
+  pin: 'Card PIN',
+  submitVoucher: 'Recharge with card',
+  cardHeading: 'Pay by bank card or wallet',
+  pay: 'Pay {amount}',
+  enough: 'restores service',
+  otherWays: 'Other ways to recharge',
+  ussd: 'Dial {ussd}',
+  sms: 'Text {text} to {number}',
+  hotline: 'Call {hotline}',
+  degraded: 'We cannot check your line right now. You can still recharge:',
+  language: '中文',
+  reasons: { fraud: 'security check', administrative: 'administrative', other: 'other', arrears: 'unpaid balance' },
+}
+
+const zh: typeof en = {
+  title: '话费充值',
+  suspendedHeading: '您的号码已停机',
+  arrears: '号码 {line} 因欠费停机，当前余额 {balance}。',
+  need: '至少充值 {need} 即可恢复服务。',
+  otherReason: '号码 {line} 已停机（{reason}），充值无法恢复，请拨打 {hotline}。',
+  activeHeading: '您的号码状态正常',
+  active: '号码 {line} 未停机，可以正常上网。',
+  continue: '继续访问 {url}',
+  unknownLine: '未找到号码 {line} 的账户，您仍可通过下方其他方式充值。',
+  unidentified: '无法自动识别您的号码，请输入要充值的手机号码。',
+  number: '手机号码',
+  voucherHeading: '充值卡',
+  serial: '充值卡序列号',
+  pin: '充值卡密码',
+  submitVoucher: '使用充值卡充值',
+  cardHeading: '银行卡或钱包支付',
+  pay: '支付 {amount}',
+  enough: '可恢复服务',
+  otherWays: '其他充值方式',
+  ussd: '拨打 {ussd}',
+  sms: '发送 {text} 到 {number}',
+  hotline: '致电 {hotline}',
+  degraded: '暂时无法查询您的号码，您仍可以通过以下方式充值：',
+  language: 'English',
+  reasons: { fraud: '安全核查', administrative: '管理原因', other: '其他原因', arrears: '欠费' },
+}
+
+/** The messages of a language. */
+export type Messages = typeof en
+
+/** Messages for `lang`. */
+export function messages(lang: Lang): Messages {
+  return lang === 'en' ? en : zh
+}
+
+/** Fill {name} placeholders. */
+export function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? '')
+}

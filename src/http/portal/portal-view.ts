@@ -1,0 +1,97 @@
+// What the recharge-guide page shows, decided from identification and billing alone (no
+// framework here): one of suspended-arrears, suspended-other, active, unknown line, unidentified
+// or degraded, plus the forms and the offline ways that every variant offers.
+import type { PortalConfig } from '../../config/portal-config.ts'
+import type { Identification } from '../../identification/identify.ts'
+import { maskMsisdn } from '../../logging/mask-msisdn.ts'
+import { type Account, restoreNeed } from '../../recharge/ports.ts'
+import { fill, formatMoney, type Lang, messages, type Messages } from './i18n.ts'
+
+/** The page's state. */
+export type PortalState = 'arrears' | 'other-reason' | 'active' | 'unknown-line' | 'unidentified' | 'degraded'
+
+/** Everything the template renders. */
+export interface PortalView {
+  lang: Lang
+  t: Messages
+  state: PortalState
+  heading: string
+  lines: string[]
+  showForms: boolean
+  askNumber: boolean
+  amounts: { minor: number; label: string; enough: boolean }[]
+  methods: { voucher: boolean; card: boolean }
+  offline: string[]
+  continueUrl: string | undefined
+  continueLabel: string | undefined
+  /** Hidden fields every form carries. */
+  hidden: Record<string, string>
+  switchHref: string
+}
+
+/** Inputs of the view. */
+export interface PortalViewInput {
+  lang: Lang
+  portal: PortalConfig
+  who: Identification | null
+  account: Account | null
+  continueUrl: string | undefined
+  hidden: Record<string, string>
+  query: Record<string, string>
+}
+
+/** Build the page's view model. */
+export function portalView(input: PortalViewInput): PortalView {
+  const { lang, portal, who, account } = input
+  const t = messages(lang)
+  const money = (minor: number) => formatMoney(minor, account?.currency ?? portal.currency, lang)
+  const o = portal.offline
+  const offline = [fill(t.ussd, { ussd: o.ussd }), fill(t.sms, { text: o.smsText, number: o.smsNumber }), fill(t.hotline, { hotline: o.hotline })]
+  const other = new URLSearchParams({ ...input.query, lang: lang === 'en' ? 'zh-CN' : 'en' })
+  const base = {
+    lang,
+    t,
+    offline,
+    continueUrl: input.continueUrl,
+    continueLabel: input.continueUrl === undefined ? undefined : fill(t.continue, { url: input.continueUrl }),
+    hidden: { ...input.hidden, lang },
+    switchHref: `/portal?${other.toString()}`,
+    methods: { voucher: portal.paymentMethods.includes('voucher'), card: portal.paymentMethods.includes('card') },
+  }
+  const amounts = (neededMinor: number) =>
+    portal.amountsMinor.map((minor) => ({ minor, label: fill(t.pay, { amount: money(minor) }), enough: neededMinor > 0 && minor >= neededMinor }))
+
+  if (who === null) return { ...base, state: 'degraded', heading: t.suspendedHeading, lines: [t.degraded], showForms: false, askNumber: false, amounts: [] }
+  if (!who.identified) {
+    return { ...base, state: 'unidentified', heading: t.title, lines: [t.unidentified], showForms: true, askNumber: true, amounts: amounts(0) }
+  }
+  const line = maskMsisdn(who.msisdn)
+  if (account === null) {
+    return { ...base, state: 'unknown-line', heading: t.title, lines: [fill(t.unknownLine, { line })], showForms: false, askNumber: false, amounts: [] }
+  }
+  if (account.status === 'active') {
+    return { ...base, state: 'active', heading: t.activeHeading, lines: [fill(t.active, { line })], showForms: false, askNumber: false, amounts: [] }
+  }
+  const need = restoreNeed(account)
+  if (!need.restorable) {
+    const reason = t.reasons[account.suspensionReason ?? 'other']
+    return {
+      ...base,
+      state: 'other-reason',
+      heading: t.suspendedHeading,
+      lines: [fill(t.otherReason, { line, reason, hotline: portal.offline.hotline })],
+      showForms: false,
+      askNumber: false,
+      amounts: [],
+    }
+  }
+  return {
+    ...base,
+    state: 'arrears',
+    heading: t.suspendedHeading,
+    lines: [fill(t.arrears, { line, balance: money(account.balanceMinor) }), fill(t.need, { need: money(need.neededMinor) })],
+    showForms: true,
+    askNumber: false,
+    amounts: amounts(need.neededMinor),
+  }
+}

@@ -1,0 +1,57 @@
+// GET /portal: the recharge-guide page. Identity from the network only; balance and status from
+// billing; if the database cannot answer, a degraded page that still lists the offline ways.
+import type { FastifyInstance } from 'fastify'
+import type { Keys } from '../../config/keys.ts'
+import type { PortalConfig } from '../../config/portal-config.ts'
+import type { Identification, Identifier } from '../../identification/identify.ts'
+import type { Account, BillingPort } from '../../recharge/ports.ts'
+import { issueFormToken } from '../portal/form-token.ts'
+import { pickLanguage } from '../portal/i18n.ts'
+import { portalView } from '../portal/portal-view.ts'
+import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
+import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+
+/** What the portal page needs. */
+export interface PortalDeps {
+  portal: PortalConfig
+  keys: Keys
+  identifier: Identifier
+  billing: BillingPort
+}
+
+const CARRIED = ['continue', 'sig', REDIRECT_TOKEN_PARAM] as const
+
+/** Register GET /portal. */
+export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
+  app.get('/portal', { config: { rateLimit: { max: 60, timeWindow: 60_000 } } }, async (request, reply) => {
+    const query = (request.query ?? {}) as Record<string, unknown>
+    const lang = pickLanguage(query.lang, request.headers['accept-language'])
+    const facts = requestFacts(request)
+    const carried: Record<string, string> = {}
+    for (const name of CARRIED) {
+      const value = query[name]
+      if (typeof value === 'string' && value.length <= 1100) carried[name] = value
+    }
+    let who: Identification | null = null
+    let account: Account | null = null
+    try {
+      who = await deps.identifier.identify(facts)
+      if (who.identified) account = await deps.billing.getAccount(who.msisdn)
+    } catch (err) {
+      request.log.warn({ err: (err as Error).message }, 'portal degraded: line state unavailable')
+      who = null
+    }
+    const address = deps.identifier.locate(facts).address
+    const view = portalView({
+      lang,
+      portal: deps.portal,
+      who,
+      account,
+      continueUrl: verifiedContinueUrl(deps.keys.continueUrl, carried.continue, carried.sig),
+      hidden: { ...carried, ft: issueFormToken(deps.keys.formToken, address) },
+      query: carried,
+    })
+    reply.header('cache-control', 'private, no-store').header('content-language', lang).type('text/html; charset=utf-8')
+    return reply.viewAsync('portal.eta', view)
+  })
+}
