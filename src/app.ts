@@ -10,6 +10,9 @@ import type { BillingPort } from './recharge/ports.ts'
 import compress from '@fastify/compress'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
+import type { Kysely } from 'kysely'
+import type { Database } from './db/schema.ts'
+import { rechargeRoutes } from './http/routes/recharge.ts'
 import { captiveApiRoutes } from './http/routes/captive-api.ts'
 import { portalRoutes } from './http/routes/portal.ts'
 import { registerWalledGarden } from './http/walled-garden/walled-garden.ts'
@@ -32,6 +35,9 @@ export interface AppDeps {
   identifier: Identifier
   keys: Keys
   billing: BillingPort
+  db: Kysely<Database>
+  /** Tell the job worker there is work (after a credit that needs the network). */
+  nudgeJobs: () => void
 }
 
 /** Build the HTTP app with every route registered. */
@@ -71,5 +77,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
   portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing })
+  rechargeRoutes(app, {
+    db: deps.db,
+    portal: deps.config.portal,
+    keys: deps.keys,
+    identifier: deps.identifier,
+    billing: deps.billing,
+    countryCode: deps.config.identification.countryCode,
+    nudgeJobs: deps.nudgeJobs,
+  })
   return app
 }

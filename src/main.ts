@@ -20,6 +20,10 @@ import { refreshNasDirectory, startSessionUpkeep } from './identification/sessio
 import { createLogger } from './logging/logger.ts'
 import { type AccountingServer, type AccountingServerOptions, startAccountingServer } from './radius/accounting-server.ts'
 import { createNasDirectory } from './radius/nas-directory.ts'
+import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './radius/dynamic-authorization-client.ts'
+import { createRadiusNetwork } from './adapters/network/radius-network.ts'
+import { createConfirmJob, createLiftJob } from './jobs/lift-job.ts'
+import { type JobWorker, startJobWorker } from './jobs/worker.ts'
 import { createRadiusMetrics } from './radius/radius-metrics.ts'
 import { createMetrics } from './metrics/metrics.ts'
 
@@ -35,6 +39,8 @@ async function start(): Promise<void> {
   let app: FastifyInstance | undefined
   let readiness: Readiness | undefined
   let radius: AccountingServer | undefined
+  let jobs: JobWorker | undefined
+  let coaClient: DynamicAuthorizationClient | undefined
   let stopUpkeep = () => {}
   let stopping = false
 
@@ -45,7 +51,8 @@ async function start(): Promise<void> {
     readiness?.draining()
     stopUpkeep()
     // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
-    await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2)])
+    await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2), jobs?.stop(config.shutdownTimeoutMs / 2)])
+    await coaClient?.close()
     await database.close()
     log.info('stopped')
   })
@@ -61,11 +68,19 @@ async function start(): Promise<void> {
     const sessionMaxAgeMs = config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000
     const identifier = createIdentifier({ db: database.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
     const billing = createBuiltInBilling(database.db)
-    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing })
-    await listen(app, config)
-
     const directory = createNasDirectory()
     await refreshNasDirectory(database.db, directory)
+    coaClient = await createDynamicAuthorizationClient()
+    const network = createRadiusNetwork({ directory, client: coaClient })
+    jobs = startJobWorker({
+      db: database.db,
+      log: log.child({ part: 'jobs' }),
+      handlers: { lift: createLiftJob({ db: database.db, network }), confirm: createConfirmJob({ db: database.db }) },
+    })
+    const worker = jobs
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge() })
+    await listen(app, config)
+
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })
     // An unchanged Interim-Update moves last_seen_at at most every half interval: expiry stays exact to
     // within half an interval, and most interims cost no write at all.
@@ -83,6 +98,8 @@ async function start(): Promise<void> {
     stopUpkeep()
     await app?.close().catch(() => {})
     await radius?.close(0).catch(() => {})
+    await jobs?.stop(0).catch(() => {})
+    await coaClient?.close().catch(() => {})
     await database.close().catch(() => {})
     throw err
   }

@@ -53,7 +53,7 @@ export function readPortalConfig(env: Env, port: number, problems: string[]): Po
   amountsMinor.sort((a, b) => a - b)
 
   const paymentMethods: ('voucher' | 'card')[] = []
-  for (const method of (env.PAYMENT_METHODS ?? 'voucher,card').split(',').map((m) => m.trim())) {
+  for (const method of (env.PAYMENT_METHODS ?? 'voucher').split(',').map((m) => m.trim())) {
     if (method === 'voucher' || method === 'card') paymentMethods.push(method)
     else problems.push(`PAYMENT_METHODS: ${JSON.stringify(method)} is not one of voucher, card`)
   }

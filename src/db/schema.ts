@@ -19,6 +19,8 @@ export interface NasClientsTable {
   coaHost: string | null
   coaPort: number
   liftProfile: 'coa' | 'disconnect' | 'none'
+  /** CoA attributes of the lift profile: [{ name, value }]. */
+  coaAttributes: ColumnType<{ name: string; value: string | number }[], string | undefined, string>
   createdAt: CreatedAt
   updatedAt: UpdatedAt
 }
@@ -102,6 +104,67 @@ export interface RadiusSessionsTable {
   stopReason: string | null
 }
 
+/** Where a recharge attempt is in its life. */
+export type AttemptState =
+  | 'created' | 'paying' | 'paid' | 'credited' | 'lifting' | 'lifted' | 'confirmed'
+  | 'declined' | 'failed' | 'refunded' | 'expired'
+
+/** One try to recharge a line. */
+export interface RechargeAttemptsTable {
+  id: string
+  reference: string
+  msisdn: string
+  method: 'voucher' | 'card'
+  amountMinor: number | null
+  currency: string | null
+  state: AttemptState
+  sourceAddress: string | null
+  realm: string | null
+  identifiedHow: string | null
+  voucherSerial: string | null
+  providerOrderId: string | null
+  continueUrl: string | null
+  needsSupport: Generated<boolean>
+  supportReason: string | null
+  createdAt: CreatedAt
+  updatedAt: UpdatedAt
+  paidAt: Date | null
+  creditedAt: Date | null
+  liftedAt: Date | null
+  confirmedAt: Date | null
+}
+
+/** The append-only timeline of an attempt. */
+export interface AttemptEventsTable {
+  id: Generated<number>
+  attemptId: string
+  at: CreatedAt
+  kind: string
+  detail: ColumnType<unknown, string, string>
+}
+
+/** Durable work, leased with FOR UPDATE SKIP LOCKED. */
+export interface JobsTable {
+  id: Generated<number>
+  kind: string
+  payload: ColumnType<unknown, string, string>
+  dedupeKey: string | null
+  runAt: ColumnType<Date, Date | string | undefined, Date | string>
+  tries: Generated<number>
+  maxTries: Generated<number>
+  lockedBy: string | null
+  lockedUntil: Date | null
+  lastError: string | null
+  doneAt: Date | null
+  createdAt: CreatedAt
+}
+
+/** Wrong voucher PINs, by subject (line or address), for the lockout. */
+export interface VoucherFailuresTable {
+  subject: string
+  at: CreatedAt
+}
+
 /** The whole database as kysely sees it. */
 export interface Database {
   nasClients: NasClientsTable
@@ -112,6 +175,10 @@ export interface Database {
   staffUsers: StaffUsersTable
   appSecrets: AppSecretsTable
   radiusSessions: RadiusSessionsTable
+  rechargeAttempts: RechargeAttemptsTable
+  attemptEvents: AttemptEventsTable
+  jobs: JobsTable
+  voucherFailures: VoucherFailuresTable
 }
 
 /** A NAS client row as read. */
@@ -120,5 +187,7 @@ export type NasClient = Selectable<NasClientsTable>
 export type NewNasClient = Insertable<NasClientsTable>
 /** A session row as read. */
 export type RadiusSession = Selectable<RadiusSessionsTable>
+/** An attempt row as read. */
+export type RechargeAttempt = Selectable<RechargeAttemptsTable>
 /** A line row as read. */
 export type Line = Selectable<LinesTable>

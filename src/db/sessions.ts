@@ -122,6 +122,15 @@ export async function applySessionWrites(trx: Transaction<Database>, writes: Ses
       stop_reason = coalesce(s.stop_reason, excluded.stop_reason)
     where excluded.last_seen_at > s.last_seen_at or (excluded.stopped_at is not null and s.stopped_at is null)
     returning s.nas_id, s.acct_session_id`.execute(trx)
+
+  // A late record of an older session must not take an address back from a newer session that
+  // already holds it (a delayed Start arriving after its successor's).
+  await sql`
+    update radius_sessions s set stopped_at = n.started_at, stop_reason = 'superseded'
+    from unnest(${nasIds}::int[], ${ids}::text[]) as v(nas_id, acct_session_id), radius_sessions n
+    where s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id and s.stopped_at is null
+      and n.stopped_at is null and n.realm = s.realm and n.id <> s.id and n.started_at > s.started_at
+      and (n.framed_ip = s.framed_ip or n.framed_ipv6_prefix = s.framed_ipv6_prefix or n.delegated_ipv6_prefix = s.delegated_ipv6_prefix)`.execute(trx)
   return new Set(changed.rows.map(sessionKey))
 }
 
@@ -178,4 +187,21 @@ export async function expireSessions(db: Kysely<Database>, cutoff: Date): Promis
     .where('lastSeenAt', '<', cutoff)
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
+}
+
+/** The newest active session of a line, in any realm. */
+export async function findActiveSessionByMsisdn(db: Kysely<Database>, msisdn: string): Promise<RadiusSession | undefined> {
+  return db.selectFrom('radiusSessions').selectAll().where('msisdn', '=', msisdn).where('stoppedAt', 'is', null).orderBy('startedAt', 'desc').limit(1).executeTakeFirst()
+}
+
+/** Whether any accounting for the line was stored at or after `since` (a new session or a newer record). */
+export async function accountingSeenSince(db: Kysely<Database>, msisdn: string, since: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom('radiusSessions')
+    .select('id')
+    .where('msisdn', '=', msisdn)
+    .where((eb) => eb.or([eb('lastSeenAt', '>=', since), eb('startedAt', '>=', since)]))
+    .limit(1)
+    .executeTakeFirst()
+  return row !== undefined
 }

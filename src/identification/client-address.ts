@@ -15,7 +15,10 @@ export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxies 
   const networks = cidrs.map((c) => {
     const [address, bits] = c.includes('/') ? ipaddr.parseCIDR(c) : [ipaddr.parse(c), -1]
     const network = normalise(address)
-    return { network, bits: bits === -1 ? (network.kind() === 'ipv4' ? 32 : 128) : bits }
+    const full = network.kind() === 'ipv4' ? 32 : 128
+    // An IPv4-mapped range (::ffff:10.0.0.0/104) becomes the IPv4 range it maps (10.0.0.0/8).
+    const mapped = network !== address
+    return { network, bits: bits === -1 ? full : mapped ? Math.max(0, bits - 96) : bits }
   })
   return {
     contains(text) {

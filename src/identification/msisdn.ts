@@ -3,7 +3,11 @@
 
 /** E.164 digits for `raw`, using `countryCode` for national numbers; null when it is not a phone number. */
 export function normaliseMsisdn(raw: string, countryCode: string): string | null {
-  let text = raw.trim().replace(/^tel:/i, '').replace(/[\s().-]/g, '')
+  const trimmed = raw.trim()
+  // Wi-Fi and BNG sessions put the device's MAC address in Calling-Station-Id; some are all digits.
+  if (/^[0-9A-Fa-f]{2}([-:.]?[0-9A-Fa-f]{2}){5}$/.test(trimmed) && /[-:.]/.test(trimmed)) return null
+  if (/^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(trimmed)) return null
+  let text = trimmed.replace(/^tel:/i, '').replace(/[\s().-]/g, '')
   let international = false
   if (text.startsWith('+')) {
     international = true

@@ -31,6 +31,9 @@ export function verifyRedirectToken(key: Buffer, token: string, nowSeconds: numb
   if (token.length > 512) return undefined
   const [payload, signature, extra] = token.split('.')
   if (payload === undefined || signature === undefined || extra !== undefined) return undefined
+  // Exactly the encoding we issue: base64url decoding alone forgives padding, stray characters
+  // and the unused low bits of the last character.
+  if (!/^[A-Za-z0-9_-]{22}$/.test(signature) || Buffer.from(signature, 'base64url').toString('base64url') !== signature) return undefined
   const given = Buffer.from(signature, 'base64url')
   const expected = mac(key, payload)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined

@@ -50,8 +50,16 @@ async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfter
   type Step = { writes: SessionWrite[]; indexes: number[]; reboot?: { nasId: number; eventTime: Date; reason: string } }
   const steps: Step[] = [{ writes: [], indexes: [] }]
   const touches: { nasId: number; acctSessionId: string; at: Date }[] = []
+  const seen = new Set<string>()
   batch.forEach((r, i) => {
     const step = steps[steps.length - 1]!
+    // The same record twice in one batch (a quick re-send with a new Identifier): the second is a duplicate.
+    const identity = r.kind === 'accounting-on' || r.kind === 'accounting-off' ? `${r.kind}|${r.nasId}|${r.eventTime.getTime()}` : `${r.kind}|${sessionKey(r as SessionWrite)}|${r.eventTime.getTime()}`
+    if (seen.has(identity)) {
+      outcomes[i] = 'duplicate'
+      return
+    }
+    seen.add(identity)
     if (r.kind === 'accounting-on' || r.kind === 'accounting-off') {
       step.reboot = { nasId: r.nasId, eventTime: r.eventTime, reason: r.kind === 'accounting-on' ? 'nas-reboot' : 'nas-off' }
       steps.push({ writes: [], indexes: [] })

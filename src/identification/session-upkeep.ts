@@ -20,6 +20,7 @@ export function toNasEntry(row: NasClient): NasEntry {
     coaHost: row.coaHost,
     coaPort: row.coaPort,
     liftProfile: row.liftProfile,
+    coaAttributes: Array.isArray(row.coaAttributes) ? row.coaAttributes : [],
   }
 }
 

@@ -15,6 +15,8 @@ export interface NasEntry {
   readonly coaHost: string | null
   readonly coaPort: number
   readonly liftProfile: 'coa' | 'disconnect' | 'none'
+  /** Attributes the lift profile adds to every CoA-Request. */
+  readonly coaAttributes: readonly { readonly name: string; readonly value: string | number }[]
 }
 
 /** Looks NAS clients up by source address. */

@@ -26,3 +26,23 @@ export function restoreNeed(account: Account): { restorable: boolean; neededMino
   if (account.status !== 'suspended' || account.suspensionReason !== 'arrears') return { restorable: false, neededMinor: 0 }
   return { restorable: true, neededMinor: Math.max(0, account.restoreThresholdMinor - account.balanceMinor) }
 }
+
+/** The network session to restore: where the line is attached now. */
+export interface RestoreTarget {
+  msisdn: string
+  nasId: number
+  acctSessionId: string
+  framedIp: string | null
+}
+
+/** What restoring service did, in the network's terms. */
+export type RestoreOutcome =
+  | { kind: 'restored'; how: 'coa' | 'disconnect' | 'none' | 'session-gone' }
+  | { kind: 'retry-later'; reason: string }
+  | { kind: 'failed'; reason: string }
+
+/** The network side: lifts a suspension on the NAS (CoA/Disconnect) or does nothing when the OCS does it. */
+export interface NetworkPort {
+  /** Restore service for `target`; `exchanges` are recorded on the attempt's timeline as they are. */
+  restoreService(target: RestoreTarget): Promise<{ outcome: RestoreOutcome; exchanges: unknown[] }>
+}

@@ -1,5 +1,6 @@
 // Builds the real app (no listening) over a test database, for app.inject().
 import type { FastifyInstance } from 'fastify'
+import { createBuiltInBilling } from '../../src/adapters/billing/built-in-billing.ts'
 import { buildApp } from '../../src/app.ts'
 import { deriveKeys } from '../../src/config/keys.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
@@ -30,7 +31,8 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
     redirectTokenKey: keys.redirectToken,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
   })
-  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier })
+  const billing = createBuiltInBilling(database.db)
+  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {} })
   await app.ready()
   return { app, metrics, readiness, keys }
 }

@@ -10,13 +10,23 @@ import { signedAccountingRequest, startAttributes } from './helpers/accounting-r
 
 const SECRET = Buffer.from('testing123')
 
+/** Send and collect answers: until shortly after the first, or `waitMs` of silence. */
 async function send(socket: Socket, port: number, datagram: Buffer, waitMs: number): Promise<Buffer[]> {
   const answers: Buffer[] = []
-  const onMessage = (m: Buffer) => answers.push(m)
-  socket.on('message', onMessage)
-  socket.send(datagram, port, '127.0.0.1')
-  await new Promise((r) => setTimeout(r, waitMs))
-  socket.off('message', onMessage)
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(done, waitMs)
+    function done() {
+      clearTimeout(giveUp)
+      socket.off('message', onMessage)
+      resolve()
+    }
+    function onMessage(m: Buffer) {
+      answers.push(m)
+      if (answers.length === 1) setTimeout(done, 100)
+    }
+    socket.on('message', onMessage)
+    socket.send(datagram, port, '127.0.0.1')
+  })
   return answers
 }
 
@@ -51,7 +61,7 @@ describe.skipIf(!process.env.DATABASE_URL)('accounting while PostgreSQL is unrea
   it('answers nothing while the database is down, stays up, and stores the retransmissions once it is back', async () => {
     const request = (id: number, session: string, ip: string) =>
       signedAccountingRequest({ identifier: id, secret: SECRET, attributes: startAttributes({ 'Acct-Session-Id': session, 'Framed-IP-Address': ip, 'Framed-IPv6-Prefix': `2409:8a00:${id}::/64` }) })
-    expect(await send(nas, stack.port, request(1, 'before-outage', '10.8.0.1'), 500)).toHaveLength(1)
+    expect(await send(nas, stack.port, request(1, 'before-outage', '10.8.0.1'), 5000)).toHaveLength(1)
 
     await proxy.cut()
     const during = [request(2, 'during-outage-a', '10.8.0.2'), request(3, 'during-outage-b', '10.8.0.3')]
@@ -66,7 +76,7 @@ describe.skipIf(!process.env.DATABASE_URL)('accounting while PostgreSQL is unrea
       if (answers.every((a) => a.length > 0)) break
     }
     // And once more, as a late retransmission: answered again, not stored twice.
-    for (const datagram of during) expect(await send(nas, stack.port, datagram, 500)).toHaveLength(1)
+    for (const datagram of during) expect(await send(nas, stack.port, datagram, 5000)).toHaveLength(1)
     const rows = await t.handle.db.selectFrom('radiusSessions').select(['acctSessionId']).orderBy('acctSessionId').execute()
     expect(rows.map((r) => r.acctSessionId)).toEqual(['before-outage', 'during-outage-a', 'during-outage-b'])
   })

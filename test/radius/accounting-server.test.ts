@@ -16,14 +16,26 @@ async function bindFrom(address: string): Promise<Socket> {
   return socket
 }
 
-/** Send `datagram` and collect every answer for `waitMs`. */
-async function send(socket: Socket, port: number, datagram: Buffer, waitMs = 400): Promise<Buffer[]> {
+/**
+ * Send `datagram` and collect the answers: until 150 ms after the first one (so a second answer
+ * would be seen), or `waitMs` when none comes (how long a silence proves "not answered").
+ */
+async function send(socket: Socket, port: number, datagram: Buffer, waitMs = 5000): Promise<Buffer[]> {
   const answers: Buffer[] = []
-  const onMessage = (m: Buffer) => answers.push(m)
-  socket.on('message', onMessage)
-  socket.send(datagram, port, '127.0.0.1')
-  await new Promise((r) => setTimeout(r, waitMs))
-  socket.off('message', onMessage)
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(done, waitMs)
+    function done() {
+      clearTimeout(giveUp)
+      socket.off('message', onMessage)
+      resolve()
+    }
+    function onMessage(m: Buffer) {
+      answers.push(m)
+      if (answers.length === 1) setTimeout(done, 150)
+    }
+    socket.on('message', onMessage)
+    socket.send(datagram, port, '127.0.0.1')
+  })
   return answers
 }
 
@@ -76,20 +88,20 @@ describe('the accounting server on loopback UDP with a real database', () => {
 
   it('drops packets from a source that is not a configured NAS, and counts them', async () => {
     const before = await stack.count('drops', { reason: 'unknown_client' })
-    expect(await send(stranger, stack.port, start(2, { 'Acct-Session-Id': 'stranger-1' }))).toEqual([])
+    expect(await send(stranger, stack.port, start(2, { 'Acct-Session-Id': 'stranger-1' }), 600)).toEqual([])
     expect(await stack.count('drops', { reason: 'unknown_client' })).toBe(before + 1)
     expect(await session('stranger-1')).toBeUndefined()
   })
 
   it('drops a packet signed with the wrong secret', async () => {
-    const answers = await send(nas, stack.port, start(3, { 'Acct-Session-Id': 'wrong-secret' }, Buffer.from('not-the-secret')))
+    const answers = await send(nas, stack.port, start(3, { 'Acct-Session-Id': 'wrong-secret' }, Buffer.from('not-the-secret')), 600)
     expect(answers).toEqual([])
     expect(await stack.count('drops', { reason: 'bad_authenticator' })).toBeGreaterThanOrEqual(1)
     expect(await session('wrong-secret')).toBeUndefined()
   })
 
   it('requires Message-Authenticator from a NAS flagged for it, and accepts it when present', async () => {
-    expect(await send(strictNas, stack.port, start(4, { 'Acct-Session-Id': 'strict-no-ma' }, STRICT_SECRET, false))).toEqual([])
+    expect(await send(strictNas, stack.port, start(4, { 'Acct-Session-Id': 'strict-no-ma' }, STRICT_SECRET, false), 600)).toEqual([])
     expect(await stack.count('drops', { reason: 'missing_message_authenticator' })).toBe(1)
     const answers = await send(strictNas, stack.port, start(5, { 'Acct-Session-Id': 'strict-ma', 'Framed-IP-Address': '10.9.0.5', 'Framed-IPv6-Prefix': '2409:8a00:5::/64' }, STRICT_SECRET, true))
     expect(answers).toHaveLength(1)
@@ -110,7 +122,7 @@ describe('the accounting server on loopback UDP with a real database', () => {
     const badMa = Buffer.from(good)
     badMa[badMa.length - 1] = badMa[badMa.length - 1]! ^ 0xff
     for (const forged of [altered, truncated, oversized, badMa]) {
-      expect(await send(nas, stack.port, forged, 200)).toEqual([])
+      expect(await send(nas, stack.port, forged, 600)).toEqual([])
     }
     expect(await session('forged-base')).toBeUndefined()
   })

@@ -1,0 +1,104 @@
+// Scratch-card vouchers (serial + PIN) paid into the built-in ledger. One transaction does it
+// all — voucher checked and consumed, attempt paid, line credited (idempotency key = attempt id),
+// attempt credited, lift job enqueued — so a retry, a double submit or a crash can never pay
+// twice or lose a payment. Wrong PINs are counted per line and per source address (in the
+// database, so the lockout holds across instances) and compared in constant time.
+import type { Kysely } from 'kysely'
+import { lockAttempt, moveAttempt } from '../../db/attempts.ts'
+import { enqueueJob } from '../../db/jobs.ts'
+import type { Database } from '../../db/schema.ts'
+import { withTransaction } from '../../db/transaction.ts'
+import { creditLine } from '../billing/built-in-billing.ts'
+import { voucherPinMatches } from './voucher-pin.ts'
+
+/** Wrong PINs allowed per subject in the window before further tries are refused. */
+export const VOUCHER_LOCKOUT = { maxFailures: 5, windowMs: 15 * 60 * 1000 } as const
+
+/** What redeeming did. */
+export type VoucherOutcome =
+  | { kind: 'credited'; amountMinor: number; currency: string; restored: boolean; shortMinor: number }
+  | { kind: 'declined'; reason: 'invalid' | 'used' | 'expired' | 'void' | 'unknown-line' | 'currency-mismatch' }
+  | { kind: 'locked-out' }
+
+/** Subjects a wrong PIN counts against. */
+export function lockoutSubjects(msisdn: string, address: string): string[] {
+  return [`line:${msisdn}`, `address:${address}`]
+}
+
+/** Whether any subject has reached the lockout. */
+export async function isLockedOut(db: Kysely<Database>, subjects: string[]): Promise<boolean> {
+  const since = new Date(Date.now() - VOUCHER_LOCKOUT.windowMs)
+  const rows = await db
+    .selectFrom('voucherFailures')
+    .select(['subject', (eb) => eb.fn.countAll<number>().as('failures')])
+    .where('subject', 'in', subjects)
+    .where('at', '>=', since)
+    .groupBy('subject')
+    .execute()
+  return rows.some((r) => r.failures >= VOUCHER_LOCKOUT.maxFailures)
+}
+
+/** Redeem `serial`/`pin` for the attempt (state created) and credit the attempt's line. */
+export async function redeemVoucher(
+  db: Kysely<Database>,
+  input: { attemptId: string; serial: string; pin: string; pinKey: Buffer; subjects: string[] },
+): Promise<VoucherOutcome> {
+  if (await isLockedOut(db, input.subjects)) {
+    await withTransaction(db, async (trx) => {
+      const attempt = await lockAttempt(trx, input.attemptId)
+      if (attempt) await moveAttempt(trx, attempt, 'declined', { reason: 'locked-out' })
+    })
+    return { kind: 'locked-out' }
+  }
+  const outcome = await withTransaction(db, async (trx): Promise<VoucherOutcome> => {
+    const attempt = await lockAttempt(trx, input.attemptId)
+    if (attempt === undefined || attempt.state !== 'created') throw new Error(`attempt ${input.attemptId} is not waiting for payment`)
+    const voucher = await trx
+      .selectFrom('vouchers')
+      .innerJoin('voucherBatches', 'voucherBatches.id', 'vouchers.batchId')
+      .select(['vouchers.serial', 'vouchers.pinHash', 'vouchers.status', 'voucherBatches.valueMinor', 'voucherBatches.currency', 'voucherBatches.expiresAt'])
+      .where('vouchers.serial', '=', input.serial)
+      .forUpdate()
+      .executeTakeFirst()
+    // An unknown serial costs the same hash as a known one, so timing tells nothing.
+    const matches = voucherPinMatches(input.pinKey, input.serial, input.pin, voucher?.pinHash ?? Buffer.alloc(32))
+    if (voucher === undefined || !matches) {
+      await trx.insertInto('voucherFailures').values(input.subjects.map((subject) => ({ subject }))).execute()
+      await moveAttempt(trx, attempt, 'declined', { reason: 'invalid', serial: input.serial })
+      return { kind: 'declined', reason: 'invalid' }
+    }
+    if (voucher.status !== 'unused' || (voucher.expiresAt !== null && voucher.expiresAt < new Date())) {
+      const reason = voucher.status === 'used' ? 'used' : voucher.status === 'void' ? 'void' : 'expired'
+      await moveAttempt(trx, attempt, 'declined', { reason, serial: input.serial })
+      return { kind: 'declined', reason }
+    }
+    await trx.updateTable('vouchers').set({ status: 'used', usedAt: new Date(), usedFor: attempt.id }).where('serial', '=', input.serial).execute()
+    const amount = { amountMinor: voucher.valueMinor, currency: voucher.currency }
+    await moveAttempt(trx, attempt, 'paid', { method: 'voucher', serial: input.serial, ...amount }, { ...amount, voucherSerial: input.serial, paidAt: new Date() })
+    const credit = await creditLine(trx, { msisdn: attempt.msisdn, ...amount, idempotencyKey: `attempt:${attempt.id}`, reference: `voucher ${input.serial}` })
+    if (credit === 'unknown-line' || credit === 'currency-mismatch') {
+      // Rolls the voucher back too: the card stays usable.
+      throw new VoucherNotCreditable(credit)
+    }
+    await moveAttempt(trx, { id: attempt.id, state: 'paid' }, 'credited', { ...credit }, { creditedAt: new Date() })
+    if (credit.restored) await enqueueJob(trx, { kind: 'lift', payload: { attemptId: attempt.id }, dedupeKey: `lift:${attempt.id}` })
+    return { kind: 'credited', ...amount, restored: credit.restored, shortMinor: credit.shortMinor }
+  }).catch(async (err: unknown) => {
+    if (!(err instanceof VoucherNotCreditable)) throw err
+    await withTransaction(db, async (trx) => {
+      const attempt = await lockAttempt(trx, input.attemptId)
+      if (attempt) await moveAttempt(trx, attempt, 'declined', { reason: err.reason })
+    })
+    return { kind: 'declined', reason: err.reason } as VoucherOutcome
+  })
+  return outcome
+}
+
+class VoucherNotCreditable extends Error {
+  readonly reason: 'unknown-line' | 'currency-mismatch'
+  constructor(reason: 'unknown-line' | 'currency-mismatch') {
+    super(reason)
+    this.reason = reason
+  }
+}
+

@@ -1,0 +1,68 @@
+// Recharge attempts and their timeline. Ids are 128-bit random (they are capabilities in URLs);
+// references are short and readable for support calls.
+import { randomBytes, randomInt } from 'node:crypto'
+import type { Kysely, Transaction } from 'kysely'
+import { canMove, InvalidTransitionError } from '../recharge/attempt-states.ts'
+import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
+
+/** A new attempt's facts. */
+export interface NewAttempt {
+  msisdn: string
+  method: 'voucher' | 'card'
+  amountMinor: number | null
+  currency: string | null
+  sourceAddress: string | null
+  realm: string | null
+  identifiedHow: string
+  continueUrl: string | null
+}
+
+/** Create an attempt in state created, with its first timeline event. */
+export async function createAttempt(db: Db, input: NewAttempt, detail: Record<string, unknown>): Promise<RechargeAttempt> {
+  const id = randomBytes(16).toString('base64url')
+  const reference = `R${Array.from({ length: 8 }, () => REFERENCE_ALPHABET[randomInt(REFERENCE_ALPHABET.length)]).join('')}`
+  const attempt = await db
+    .insertInto('rechargeAttempts')
+    .values({ id, reference, state: 'created', voucherSerial: null, providerOrderId: null, supportReason: null, paidAt: null, creditedAt: null, liftedAt: null, confirmedAt: null, ...input })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  await addEvent(db, id, 'created', detail)
+  return attempt
+}
+
+/** Append to an attempt's timeline. */
+export async function addEvent(db: Db, attemptId: string, kind: string, detail: Record<string, unknown> = {}): Promise<void> {
+  await db.insertInto('attemptEvents').values({ attemptId, kind, detail: JSON.stringify(detail) }).execute()
+}
+
+/** Lock an attempt row for the rest of the transaction. */
+export async function lockAttempt(trx: Transaction<Database>, id: string): Promise<RechargeAttempt | undefined> {
+  return trx.selectFrom('rechargeAttempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+/** Move a (locked) attempt to `to`, recording the event; throws on a forbidden transition. */
+export async function moveAttempt(
+  db: Db,
+  attempt: Pick<RechargeAttempt, 'id' | 'state'>,
+  to: AttemptState,
+  detail: Record<string, unknown> = {},
+  extra: Partial<Pick<RechargeAttempt, 'paidAt' | 'creditedAt' | 'liftedAt' | 'confirmedAt' | 'amountMinor' | 'currency' | 'voucherSerial' | 'needsSupport' | 'supportReason'>> = {},
+): Promise<void> {
+  if (!canMove(attempt.state, to)) throw new InvalidTransitionError(attempt.state, to)
+  await db.updateTable('rechargeAttempts').set({ state: to, updatedAt: new Date(), ...extra }).where('id', '=', attempt.id).execute()
+  await addEvent(db, attempt.id, to, { from: attempt.state, ...detail })
+}
+
+/** An attempt by id. */
+export async function findAttempt(db: Db, id: string): Promise<RechargeAttempt | undefined> {
+  return db.selectFrom('rechargeAttempts').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** An attempt's timeline, oldest first. */
+export async function attemptEvents(db: Db, id: string): Promise<{ at: Date; kind: string; detail: unknown }[]> {
+  return db.selectFrom('attemptEvents').select(['at', 'kind', 'detail']).where('attemptId', '=', id).orderBy('id').execute()
+}

@@ -1,0 +1,90 @@
+// POST /recharge/voucher: pay with a scratch card; GET /recharge/:id: the attempt's progress,
+// refreshing itself without JavaScript until the line is restored (or says what happens next).
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { Kysely } from 'kysely'
+import { isLockedOut, lockoutSubjects, redeemVoucher } from '../../adapters/payment/voucher-payment.ts'
+import type { Keys } from '../../config/keys.ts'
+import type { PortalConfig } from '../../config/portal-config.ts'
+import { attemptEvents, createAttempt, findAttempt } from '../../db/attempts.ts'
+import type { Database } from '../../db/schema.ts'
+import type { Identifier } from '../../identification/identify.ts'
+import { normaliseMsisdn } from '../../identification/msisdn.ts'
+import type { BillingPort } from '../../recharge/ports.ts'
+import { checkFormToken } from '../portal/form-token.ts'
+import { type Lang, messages, pickLanguage } from '../portal/i18n.ts'
+import { requestFacts } from '../request-facts.ts'
+import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+import { attemptStatusView } from '../portal/attempt-status-view.ts'
+
+/** What the recharge routes need. */
+export interface RechargeDeps {
+  db: Kysely<Database>
+  portal: PortalConfig
+  keys: Keys
+  identifier: Identifier
+  billing: BillingPort
+  countryCode: string
+  /** Called after a credit that needs the network: the job worker looks for work at once. */
+  nudgeJobs: () => void
+}
+
+const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
+
+async function problemPage(reply: FastifyReply, status: number, lang: Lang, message: string): Promise<string> {
+  const t = messages(lang)
+  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return reply.viewAsync('recharge-status.eta', { t, lang, heading: t.title, lines: [message], backHref: `/portal?lang=${lang}`, referenceLine: '' })
+}
+
+/** Register the recharge routes. */
+export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
+  app.post('/recharge/voucher', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const lang = pickLanguage(body.lang, request.headers['accept-language'])
+    const t = messages(lang)
+    const facts = { ...requestFacts(request), redirectToken: typeof body.rt === 'string' ? body.rt : undefined }
+    const located = deps.identifier.locate(facts)
+    if (!checkFormToken(deps.keys.formToken, located.address, body.ft)) return problemPage(reply, 403, lang, t.formExpired)
+    const serial = String(body.serial ?? '').trim().toUpperCase()
+    const pin = String(body.pin ?? '').replace(/[\s-]/g, '')
+    if (!/^[0-9A-Z-]{4,40}$/.test(serial) || !/^\d{4,32}$/.test(pin)) return problemPage(reply, 400, lang, t.badInput)
+
+    const who = await deps.identifier.identify(facts)
+    const msisdn = who.identified ? who.msisdn : typeof body.msisdn === 'string' ? normaliseMsisdn(body.msisdn, deps.countryCode) : null
+    if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber)
+    const subjects = lockoutSubjects(msisdn, located.address)
+    if (await isLockedOut(deps.db, subjects)) return problemPage(reply, 429, lang, t.declinedLocked)
+
+    const attempt = await createAttempt(
+      deps.db,
+      {
+        msisdn,
+        method: 'voucher',
+        amountMinor: null,
+        currency: null,
+        sourceAddress: located.address,
+        realm: located.realm,
+        identifiedHow: who.identified ? who.how : 'entered',
+        continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig) ?? null,
+      },
+      { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
+    )
+    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects })
+    request.log.info({ attempt: attempt.reference, outcome: outcome.kind, msisdn }, 'voucher recharge')
+    if (outcome.kind === 'credited' && outcome.restored) deps.nudgeJobs()
+    return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
+  })
+
+  app.get('/recharge/:id', async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const query = (request.query ?? {}) as Record<string, unknown>
+    const lang = pickLanguage(query.lang, request.headers['accept-language'])
+    const attempt = ATTEMPT_ID.test(id) ? await findAttempt(deps.db, id) : undefined
+    if (attempt === undefined) return problemPage(reply, 404, lang, messages(lang).declinedOther)
+    const events = await attemptEvents(deps.db, id)
+    const account = attempt.state === 'credited' ? await deps.billing.getAccount(attempt.msisdn) : null
+    const view = attemptStatusView({ lang, attempt, events, account, portal: deps.portal })
+    reply.header('cache-control', 'private, no-store').type('text/html; charset=utf-8')
+    return reply.viewAsync('recharge-status.eta', view)
+  })
+}

@@ -1,0 +1,100 @@
+// Runs leased jobs: polls for due work (and at once when nudged by this instance), runs each
+// handler, retries failures with exponential backoff, and on shutdown stops leasing, waits for
+// running jobs a little, and releases what is left for another instance.
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs } from '../db/jobs.ts'
+import type { Database } from '../db/schema.ts'
+
+/** A job handler: resolve when done, throw to retry. */
+export type JobHandler = (job: LeasedJob) => Promise<void>
+
+/** The worker of one instance. */
+export interface JobWorker {
+  /** Look for work now (after enqueueing something). */
+  nudge(): void
+  stop(graceMs: number): Promise<void>
+}
+
+/** Options of the worker. */
+export interface JobWorkerOptions {
+  db: Kysely<Database>
+  log: Logger
+  handlers: Record<string, JobHandler>
+  concurrency?: number
+  pollMs?: number
+  leaseMs?: number
+  /** Backoff before retry n (1-based): base · 2^(n−1), capped. */
+  backoffBaseMs?: number
+  backoffMaxMs?: number
+}
+
+/** Start a worker. */
+export function startJobWorker(options: JobWorkerOptions): JobWorker {
+  const worker = `worker-${randomUUID()}`
+  const concurrency = options.concurrency ?? 4
+  const leaseMs = options.leaseMs ?? 120_000
+  const kinds = Object.keys(options.handlers)
+  const running = new Set<Promise<void>>()
+  let stopped = false
+  let polling = false
+  let again = false
+  const timer = setInterval(() => poll(), options.pollMs ?? 1000)
+  timer.unref()
+
+  async function run(job: LeasedJob): Promise<void> {
+    const handler = options.handlers[job.kind]!
+    try {
+      await handler(job)
+      await completeJob(options.db, job.id, worker)
+    } catch (err) {
+      const giveUp = job.tries >= job.maxTries
+      const delay = Math.min((options.backoffBaseMs ?? 2000) * 2 ** (job.tries - 1), options.backoffMaxMs ?? 300_000)
+      options.log.warn({ job: job.id, kind: job.kind, tries: job.tries, giveUp, err: (err as Error).message }, 'job failed')
+      await failJob(options.db, job.id, worker, (err as Error).message, delay, giveUp).catch(() => {})
+    }
+  }
+
+  async function poll(): Promise<void> {
+    if (stopped) return
+    if (polling) {
+      again = true
+      return
+    }
+    polling = true
+    try {
+      do {
+        again = false
+        const free = concurrency - running.size
+        if (free <= 0) break
+        const jobs = await leaseJobs(options.db, worker, kinds, free, leaseMs)
+        for (const job of jobs) {
+          const p = run(job).finally(() => {
+            running.delete(p)
+            if (!stopped) void poll()
+          })
+          running.add(p)
+        }
+        if (jobs.length === free) again = true
+      } while (again && !stopped)
+    } catch (err) {
+      options.log.warn({ err: (err as Error).message }, 'cannot lease jobs; will try again')
+    } finally {
+      polling = false
+    }
+  }
+
+  void poll()
+  return {
+    nudge: () => void poll(),
+    async stop(graceMs) {
+      stopped = true
+      clearInterval(timer)
+      if (running.size > 0) {
+        await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, graceMs).unref())])
+      }
+      await releaseJobs(options.db, worker).catch(() => {})
+    },
+  }
+}
