@@ -10,7 +10,8 @@ import { type Config, loadConfig } from './config/load-config.ts'
 import { loadMasterSecret } from './db/app-secrets.ts'
 import { DatabaseUnavailableError, type DatabaseHandle, openDatabase } from './db/connect.ts'
 import { MigrationError, migrateToLatest, pendingMigrations } from './db/migrate.ts'
-import { demoBanner, seedDemo } from './db/seed-demo.ts'
+import { DEMO, demoBanner, seedDemo } from './db/seed-demo.ts'
+import { type StandInNas, startStandInNas } from './demo/stand-in-nas.ts'
 import { createReadiness, type Readiness } from './health/readiness.ts'
 import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
 import { createAccountingHandler } from './identification/accounting-records.ts'
@@ -41,6 +42,7 @@ async function start(): Promise<void> {
   let radius: AccountingServer | undefined
   let jobs: JobWorker | undefined
   let coaClient: DynamicAuthorizationClient | undefined
+  let standInNas: StandInNas | undefined
   let stopUpkeep = () => {}
   let stopping = false
 
@@ -53,6 +55,7 @@ async function start(): Promise<void> {
     // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
     await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2), jobs?.stop(config.shutdownTimeoutMs / 2)])
     await coaClient?.close()
+    await standInNas?.close()
     await database.close()
     log.info('stopped')
   })
@@ -61,7 +64,10 @@ async function start(): Promise<void> {
     await prepareSchema(config, database, log, () => stopping)
     if (stopping) return
     const keys = deriveKeys(await loadMasterSecret(database.db, config.appSecret))
-    if (config.seedDemo) await seedDemo(database.db, keys.voucherPin)
+    if (config.seedDemo) {
+      await seedDemo(database.db, keys.voucherPin)
+      standInNas = await startStandInNas(DEMO.nas.coaHost, DEMO.nas.coaPort, DEMO.nas.secret, log.child({ part: 'demo-nas' }))
+    }
 
     const metrics = createMetrics()
     readiness = createReadiness(database)
@@ -92,7 +98,7 @@ async function start(): Promise<void> {
       metrics: createRadiusMetrics(metrics.registry),
     })
     log.info({ address: radius.address() }, 'RADIUS accounting listening')
-    if (config.seedDemo) process.stdout.write(`${demoBanner(config.radiusAcctPort)}\n`)
+    if (config.seedDemo) process.stdout.write(`${demoBanner(config.radiusAcctPort, config.portal.url)}\n`)
   } catch (err) {
     if (stopping) return
     stopUpkeep()
@@ -100,6 +106,7 @@ async function start(): Promise<void> {
     await radius?.close(0).catch(() => {})
     await jobs?.stop(0).catch(() => {})
     await coaClient?.close().catch(() => {})
+    await standInNas?.close().catch(() => {})
     await database.close().catch(() => {})
     throw err
   }

@@ -96,12 +96,14 @@ export async function seedDemo(db: Kysely<Database>, voucherPinKey: Buffer): Pro
 }
 
 /** The start-up banner listing the demo data (printed to stdout, never to the log). */
-export function demoBanner(radiusPort: number): string {
+export function demoBanner(radiusPort: number, portalUrl: string): string {
   const v = DEMO.vouchers
   return [
     '',
     '== recharge-gateway: DEMO DATA (embedded database only) ==',
-    `NAS client       ${DEMO.nas.address}  secret ${DEMO.nas.secret}  realm ${DEMO.nas.realm}  accounting udp/${radiusPort}  CoA ${DEMO.nas.coaHost}:${DEMO.nas.coaPort}`,
+    `portal           ${portalUrl}/portal  (from a loopback address that has an accounting session, e.g. after the radclient line below)`,
+    `NAS client       ${DEMO.nas.address}  secret ${DEMO.nas.secret}  realm ${DEMO.nas.realm}  accounting udp/${radiusPort}  CoA ${DEMO.nas.coaHost}:${DEMO.nas.coaPort} (demo stand-in NAS ACKs)`,
+    `try it           printf 'Acct-Status-Type = Start\\nAcct-Session-Id = "demo-1"\\nFramed-IP-Address = 127.0.0.1\\nCalling-Station-Id = "${DEMO.lines[0]}"\\n' | radclient 127.0.0.1:${radiusPort} acct ${DEMO.nas.secret}`,
     `suspended lines  ${DEMO.lines[0]} … ${DEMO.lines[DEMO.lines.length - 1]}  balance -10.00 ${DEMO.currency}, reason arrears`,
     `vouchers         50.00 ${DEMO.currency} each: ${v[0]!.serial} / PIN ${v[0]!.pin} … ${v[v.length - 1]!.serial} / PIN ${v[v.length - 1]!.pin}`,
     `staff login      ${DEMO.staff.username} / ${DEMO.staff.password}  (role ${DEMO.staff.role})`,
