@@ -13,6 +13,8 @@ import rateLimit from '@fastify/rate-limit'
 import type { Kysely } from 'kysely'
 import type { Database } from './db/schema.ts'
 import { rechargeRoutes } from './http/routes/recharge.ts'
+import { cardPaymentRoutes } from './http/routes/card-payment.ts'
+import type { HostedPsp } from './adapters/payment/hosted-psp.ts'
 import { captiveApiRoutes } from './http/routes/captive-api.ts'
 import { portalRoutes } from './http/routes/portal.ts'
 import { registerWalledGarden } from './http/walled-garden/walled-garden.ts'
@@ -38,6 +40,8 @@ export interface AppDeps {
   db: Kysely<Database>
   /** Tell the job worker there is work (after a credit that needs the network). */
   nudgeJobs: () => void
+  /** The hosted payment provider, when card payments are on. */
+  psp: HostedPsp | null
 }
 
 /** Build the HTTP app with every route registered. */
@@ -86,5 +90,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     countryCode: deps.config.identification.countryCode,
     nudgeJobs: deps.nudgeJobs,
   })
+  if (deps.psp !== null && deps.config.psp !== null) {
+    cardPaymentRoutes(app, {
+      db: deps.db,
+      psp: deps.psp,
+      notifyUrl: deps.config.psp.notifyUrl,
+      portal: deps.config.portal,
+      keys: deps.keys,
+      identifier: deps.identifier,
+      countryCode: deps.config.identification.countryCode,
+      registry: deps.metrics.registry,
+      nudgeJobs: deps.nudgeJobs,
+    })
+  }
   return app
 }

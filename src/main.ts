@@ -24,6 +24,10 @@ import { createNasDirectory } from './radius/nas-directory.ts'
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './radius/dynamic-authorization-client.ts'
 import { createRadiusNetwork } from './adapters/network/radius-network.ts'
 import { createConfirmJob, createLiftJob } from './jobs/lift-job.ts'
+import { createPspReconcileJob } from './jobs/psp-reconcile-job.ts'
+import { createHostedPsp } from './adapters/payment/hosted-psp.ts'
+import { SANDBOX_MERCHANT } from './config/psp-config.ts'
+import { type SandboxPsp, startSandboxPsp } from './sandbox/sandbox-psp.ts'
 import { type JobWorker, startJobWorker } from './jobs/worker.ts'
 import { createRadiusMetrics } from './radius/radius-metrics.ts'
 import { createMetrics } from './metrics/metrics.ts'
@@ -43,6 +47,7 @@ async function start(): Promise<void> {
   let jobs: JobWorker | undefined
   let coaClient: DynamicAuthorizationClient | undefined
   let standInNas: StandInNas | undefined
+  let sandboxPsp: SandboxPsp | undefined
   let stopUpkeep = () => {}
   let stopping = false
 
@@ -56,6 +61,7 @@ async function start(): Promise<void> {
     await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2), jobs?.stop(config.shutdownTimeoutMs / 2)])
     await coaClient?.close()
     await standInNas?.close()
+    await sandboxPsp?.close()
     await database.close()
     log.info('stopped')
   })
@@ -76,15 +82,21 @@ async function start(): Promise<void> {
     const billing = createBuiltInBilling(database.db)
     const directory = createNasDirectory()
     await refreshNasDirectory(database.db, directory)
+    if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
+    const psp = config.psp === null ? null : createHostedPsp(config.psp)
     coaClient = await createDynamicAuthorizationClient()
     const network = createRadiusNetwork({ directory, client: coaClient })
     jobs = startJobWorker({
       db: database.db,
       log: log.child({ part: 'jobs' }),
-      handlers: { lift: createLiftJob({ db: database.db, network }), confirm: createConfirmJob({ db: database.db }) },
+      handlers: {
+        lift: createLiftJob({ db: database.db, network }),
+        confirm: createConfirmJob({ db: database.db }),
+        ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.db, psp, onCredited: () => jobs?.nudge() }) }),
+      },
     })
     const worker = jobs
-    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge() })
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge(), psp })
     await listen(app, config)
 
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })
@@ -107,6 +119,7 @@ async function start(): Promise<void> {
     await jobs?.stop(0).catch(() => {})
     await coaClient?.close().catch(() => {})
     await standInNas?.close().catch(() => {})
+    await sandboxPsp?.close().catch(() => {})
     await database.close().catch(() => {})
     throw err
   }
@@ -132,6 +145,17 @@ async function prepareSchema(config: Config, database: DatabaseHandle, log: Logg
       lastWarned = Date.now()
     }
     await new Promise((resolve) => setTimeout(resolve, SCHEMA_POLL_MS))
+  }
+}
+
+async function startSandbox(port: number, log: Logger): Promise<SandboxPsp | undefined> {
+  try {
+    const sandbox = await startSandboxPsp(SANDBOX_MERCHANT, '127.0.0.1', port)
+    log.info({ url: sandbox.url }, 'sandbox payment provider listening (demo card payments)')
+    return sandbox
+  } catch (err) {
+    log.warn({ err: (err as Error).message, port }, 'sandbox payment provider not started; card payments will fail (set PSP_SANDBOX_PORT)')
+    return undefined
   }
 }
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { ConfigError } from './config-error.ts'
 import { type PortalConfig, readPortalConfig } from './portal-config.ts'
+import { type PspSettings, readPspConfig } from './psp-config.ts'
 
 /** Pino's levels plus 'silent'. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -30,6 +31,7 @@ export interface Config {
   readonly identification: Readonly<IdentificationConfig>
   readonly sessions: Readonly<SessionConfig>
   readonly portal: Readonly<PortalConfig>
+  readonly psp: Readonly<PspSettings> | null
 }
 
 /** How HTTP requests are tied to lines. */
@@ -73,7 +75,11 @@ export function loadConfig(env: Env = process.env): Config {
   const shutdownTimeoutMs = readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 9000, 100, 60_000, problems)
   const appSecret = readSecret(env, 'APP_SECRET', problems)
   const identification = readIdentification(env, problems)
-  const portal = readPortalConfig(env, port, problems)
+  const portal = readPortalConfig(env, port, database?.kind === 'embedded', problems)
+  const psp = readPspConfig(env, database?.kind === 'embedded', portal.url, problems)
+  if (portal.paymentMethods.includes('card') && psp === null) {
+    problems.push('PAYMENT_METHODS: card needs a payment provider (PSP_URL, PSP_MERCHANT_ID, PSP_API_KEY, PSP_WEBHOOK_SECRET)')
+  }
   const sessions: SessionConfig = {
     interimIntervalS: readInteger(env, 'SESSION_INTERIM_INTERVAL', 300, 10, 86_400, problems),
     expiryFactor: readInteger(env, 'SESSION_EXPIRY_FACTOR', 3, 2, 100, problems),
@@ -99,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
     identification: Object.freeze(identification),
     sessions: Object.freeze(sessions),
     portal: Object.freeze(portal),
+    psp: psp === null ? null : Object.freeze(psp),
   })
 }
 

@@ -20,7 +20,7 @@ type Env = Record<string, string | undefined>
 const PRINTABLE = /^[\p{L}\p{N} *#+()._,:;'/-]{1,40}$/u
 
 /** Read the portal settings from `env`, pushing problems onto `problems`. */
-export function readPortalConfig(env: Env, port: number, problems: string[]): PortalConfig {
+export function readPortalConfig(env: Env, port: number, embedded: boolean, problems: string[]): PortalConfig {
   const rawUrl = env.PORTAL_URL ?? `http://localhost:${port}`
   let url = rawUrl.replace(/\/+$/, '')
   let urlHost = 'localhost'
@@ -53,7 +53,7 @@ export function readPortalConfig(env: Env, port: number, problems: string[]): Po
   amountsMinor.sort((a, b) => a - b)
 
   const paymentMethods: ('voucher' | 'card')[] = []
-  for (const method of (env.PAYMENT_METHODS ?? 'voucher').split(',').map((m) => m.trim())) {
+  for (const method of (env.PAYMENT_METHODS ?? (embedded ? 'voucher,card' : 'voucher')).split(',').map((m) => m.trim())) {
     if (method === 'voucher' || method === 'card') paymentMethods.push(method)
     else problems.push(`PAYMENT_METHODS: ${JSON.stringify(method)} is not one of voucher, card`)
   }

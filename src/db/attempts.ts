@@ -66,3 +66,8 @@ export async function findAttempt(db: Db, id: string): Promise<RechargeAttempt |
 export async function attemptEvents(db: Db, id: string): Promise<{ at: Date; kind: string; detail: unknown }[]> {
   return db.selectFrom('attemptEvents').select(['at', 'kind', 'detail']).where('attemptId', '=', id).orderBy('id').execute()
 }
+
+/** The attempt paying through provider order `orderId`. */
+export async function findAttemptByOrder(db: Db, orderId: string): Promise<RechargeAttempt | undefined> {
+  return db.selectFrom('rechargeAttempts').selectAll().where('providerOrderId', '=', orderId).executeTakeFirst()
+}

@@ -1,6 +1,7 @@
 // Builds the real app (no listening) over a test database, for app.inject().
 import type { FastifyInstance } from 'fastify'
 import { createBuiltInBilling } from '../../src/adapters/billing/built-in-billing.ts'
+import type { HostedPsp } from '../../src/adapters/payment/hosted-psp.ts'
 import { buildApp } from '../../src/app.ts'
 import { deriveKeys } from '../../src/config/keys.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
@@ -20,8 +21,9 @@ export interface TestApp {
 }
 
 /** Build the app over `database` with default configuration and a silent logger. */
-export async function buildTestApp(database: DatabaseHandle, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', ...env })
+export async function buildTestApp(database: DatabaseHandle, env: Record<string, string> = {}, options: { psp?: HostedPsp } = {}): Promise<TestApp> {
+  // Card payments only when the test hands in a provider (the sandbox is not running otherwise).
+  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PAYMENT_METHODS: options.psp ? 'voucher,card' : 'voucher', ...env })
   const metrics = createMetrics()
   const readiness = createReadiness(database)
   const keys = deriveKeys('test-master-secret-test-master-secret')
@@ -32,7 +34,7 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
   })
   const billing = createBuiltInBilling(database.db)
-  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {} })
+  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null })
   await app.ready()
   return { app, metrics, readiness, keys }
 }

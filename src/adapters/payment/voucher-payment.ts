@@ -5,10 +5,9 @@
 // database, so the lockout holds across instances) and compared in constant time.
 import type { Kysely } from 'kysely'
 import { lockAttempt, moveAttempt } from '../../db/attempts.ts'
-import { enqueueJob } from '../../db/jobs.ts'
+import { creditPaidAttempt } from '../../db/credit-attempt.ts'
 import type { Database } from '../../db/schema.ts'
 import { withTransaction } from '../../db/transaction.ts'
-import { creditLine } from '../billing/built-in-billing.ts'
 import { voucherPinMatches } from './voucher-pin.ts'
 
 /** Wrong PINs allowed per subject in the window before further tries are refused. */
@@ -75,13 +74,9 @@ export async function redeemVoucher(
     await trx.updateTable('vouchers').set({ status: 'used', usedAt: new Date(), usedFor: attempt.id }).where('serial', '=', input.serial).execute()
     const amount = { amountMinor: voucher.valueMinor, currency: voucher.currency }
     await moveAttempt(trx, attempt, 'paid', { method: 'voucher', serial: input.serial, ...amount }, { ...amount, voucherSerial: input.serial, paidAt: new Date() })
-    const credit = await creditLine(trx, { msisdn: attempt.msisdn, ...amount, idempotencyKey: `attempt:${attempt.id}`, reference: `voucher ${input.serial}` })
-    if (credit === 'unknown-line' || credit === 'currency-mismatch') {
-      // Rolls the voucher back too: the card stays usable.
-      throw new VoucherNotCreditable(credit)
-    }
-    await moveAttempt(trx, { id: attempt.id, state: 'paid' }, 'credited', { ...credit }, { creditedAt: new Date() })
-    if (credit.restored) await enqueueJob(trx, { kind: 'lift', payload: { attemptId: attempt.id }, dedupeKey: `lift:${attempt.id}` })
+    const credit = await creditPaidAttempt(trx, { id: attempt.id, msisdn: attempt.msisdn, ...amount }, `voucher ${input.serial}`)
+    // Rolls the voucher back too: the card stays usable.
+    if (typeof credit === 'string') throw new VoucherNotCreditable(credit)
     return { kind: 'credited', ...amount, restored: credit.restored, shortMinor: credit.shortMinor }
   }).catch(async (err: unknown) => {
     if (!(err instanceof VoucherNotCreditable)) throw err

@@ -1,6 +1,7 @@
 // POST /recharge/voucher: pay with a scratch card; GET /recharge/:id: the attempt's progress,
 // refreshing itself without JavaScript until the line is restored (or says what happens next).
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { problemPage } from './problem-page.ts'
 import type { Kysely } from 'kysely'
 import { isLockedOut, lockoutSubjects, redeemVoucher } from '../../adapters/payment/voucher-payment.ts'
 import type { Keys } from '../../config/keys.ts'
@@ -11,7 +12,7 @@ import type { Identifier } from '../../identification/identify.ts'
 import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
 import { checkFormToken } from '../portal/form-token.ts'
-import { type Lang, messages, pickLanguage } from '../portal/i18n.ts'
+import { messages, pickLanguage } from '../portal/i18n.ts'
 import { requestFacts } from '../request-facts.ts'
 import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { attemptStatusView } from '../portal/attempt-status-view.ts'
@@ -29,12 +30,6 @@ export interface RechargeDeps {
 }
 
 const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
-
-async function problemPage(reply: FastifyReply, status: number, lang: Lang, message: string): Promise<string> {
-  const t = messages(lang)
-  reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8')
-  return reply.viewAsync('recharge-status.eta', { t, lang, heading: t.title, lines: [message], backHref: `/portal?lang=${lang}`, referenceLine: '' })
-}
 
 /** Register the recharge routes. */
 export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
