@@ -71,8 +71,8 @@ export const GATEWAY_ENV: Readonly<Record<string, string>> = {
 /**
  * Build the app over a fresh test database (PGlite, or PostgreSQL when DATABASE_URL is set), seed
  * a NAS for 127.0.0.0/8, a line suspended for arrears (balance -10.00 CNY) and its session on
- * 127.0.0.1 through the real session recorder, then listen on 127.0.0.1:0. `env` is added to
- * GATEWAY_ENV.
+ * 127.0.0.1 through the real session recorder, then listen on 127.0.0.1:0 and load /portal once
+ * (app.inject) to warm it. `env` is added to GATEWAY_ENV.
  */
 export async function startLiveGateway(env: Record<string, string> = {}): Promise<LiveGateway> {
   const database = await createTestDatabase()
@@ -117,6 +117,12 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
     test = await buildTestApp(database.handle, { ...GATEWAY_ENV, ...env })
     await test.app.listen({ host: '127.0.0.1', port: 0 })
     const port = (test.app.server.address() as AddressInfo).port
+    // Warm the server once (template compilation, first queries), as a production one is, and
+    // check the seed: the page for 127.0.0.1 must show the line.
+    const warm = await test.app.inject({ method: 'GET', url: '/portal', remoteAddress: SUBSCRIBER.framedIp, headers: { host: `127.0.0.1:${port}` } })
+    if (warm.statusCode !== 200 || !warm.body.includes(SUBSCRIBER.masked)) {
+      throw new Error(`seeded gateway does not show ${SUBSCRIBER.masked} on /portal: ${warm.statusCode} ${warm.body.slice(0, 300)}`)
+    }
     const app = test.app
     return {
       test,
@@ -150,4 +156,24 @@ export async function throttle(context: BrowserContext, page: Page): Promise<voi
   const cdp = await context.newCDPSession(page)
   await cdp.send('Network.enable')
   await cdp.send('Network.emulateNetworkConditions', SLOW_2G)
+}
+
+/**
+ * The root element's scroll and client widths, read through Playwright's own evaluate (which
+ * works with page JavaScript disabled). A string, because tsconfig has no DOM lib.
+ */
+export async function documentWidths(page: Page): Promise<{ scrollWidth: number; clientWidth: number }> {
+  return page.evaluate<{ scrollWidth: number; clientWidth: number }>(
+    '({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })',
+  )
+}
+
+/** The page's Navigation and Paint Timing (ms since navigation start, rounded; null if absent). */
+export async function navigationTiming(page: Page): Promise<{ responseEnd: number | null; domContentLoaded: number | null; firstContentfulPaint: number | null }> {
+  return page.evaluate<{ responseEnd: number | null; domContentLoaded: number | null; firstContentfulPaint: number | null }>(`(() => {
+    const nav = performance.getEntriesByType('navigation')[0]
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0]
+    const ms = (v) => (typeof v === 'number' && v > 0 ? Math.round(v) : null)
+    return { responseEnd: ms(nav && nav.responseEnd), domContentLoaded: ms(nav && nav.domContentLoadedEventEnd), firstContentfulPaint: ms(fcp && fcp.startTime) }
+  })()`)
 }
