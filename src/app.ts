@@ -89,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     billing: deps.billing,
     countryCode: deps.config.identification.countryCode,
     nudgeJobs: deps.nudgeJobs,
+    creditMode: deps.config.billing.kind,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       countryCode: deps.config.identification.countryCode,
       registry: deps.metrics.registry,
       nudgeJobs: deps.nudgeJobs,
+      creditMode: deps.config.billing.kind,
     })
   }
   return app

@@ -25,6 +25,8 @@ import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } fro
 import { createRadiusNetwork } from './adapters/network/radius-network.ts'
 import { createConfirmJob, createLiftJob } from './jobs/lift-job.ts'
 import { createPspReconcileJob } from './jobs/psp-reconcile-job.ts'
+import { createCreditJob } from './jobs/credit-job.ts'
+import { createHttpOcs } from './adapters/billing/http-ocs.ts'
 import { createHostedPsp } from './adapters/payment/hosted-psp.ts'
 import { SANDBOX_MERCHANT } from './config/psp-config.ts'
 import { type SandboxPsp, startSandboxPsp } from './sandbox/sandbox-psp.ts'
@@ -79,7 +81,8 @@ async function start(): Promise<void> {
     readiness = createReadiness(database)
     const sessionMaxAgeMs = config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000
     const identifier = createIdentifier({ db: database.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
-    const billing = createBuiltInBilling(database.db)
+    const ocs = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : null
+    const billing = ocs ?? createBuiltInBilling(database.db)
     const directory = createNasDirectory()
     await refreshNasDirectory(database.db, directory)
     if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
@@ -92,7 +95,8 @@ async function start(): Promise<void> {
       handlers: {
         lift: createLiftJob({ db: database.db, network }),
         confirm: createConfirmJob({ db: database.db }),
-        ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.db, psp, onCredited: () => jobs?.nudge() }) }),
+        ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.db, psp, creditMode: config.billing.kind, onCredited: () => jobs?.nudge() }) }),
+        ...(ocs === null ? {} : { credit: createCreditJob({ db: database.db, ocs, onCredited: () => jobs?.nudge() }) }),
       },
     })
     const worker = jobs

@@ -5,6 +5,7 @@ import ipaddr from 'ipaddr.js'
 import { ConfigError } from './config-error.ts'
 import { type PortalConfig, readPortalConfig } from './portal-config.ts'
 import { type PspSettings, readPspConfig } from './psp-config.ts'
+import { type BillingSettings, readBillingConfig } from './billing-config.ts'
 
 /** Pino's levels plus 'silent'. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -32,6 +33,7 @@ export interface Config {
   readonly sessions: Readonly<SessionConfig>
   readonly portal: Readonly<PortalConfig>
   readonly psp: Readonly<PspSettings> | null
+  readonly billing: Readonly<BillingSettings>
 }
 
 /** How HTTP requests are tied to lines. */
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
   const appSecret = readSecret(env, 'APP_SECRET', problems)
   const identification = readIdentification(env, problems)
   const portal = readPortalConfig(env, port, database?.kind === 'embedded', problems)
+  const billing = readBillingConfig(env, problems)
   const psp = readPspConfig(env, database?.kind === 'embedded', portal.url, problems)
   if (portal.paymentMethods.includes('card') && psp === null) {
     problems.push('PAYMENT_METHODS: card needs a payment provider (PSP_URL, PSP_MERCHANT_ID, PSP_API_KEY, PSP_WEBHOOK_SECRET)')
@@ -106,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessions: Object.freeze(sessions),
     portal: Object.freeze(portal),
     psp: psp === null ? null : Object.freeze(psp),
+    billing: Object.freeze(billing),
   })
 }
 

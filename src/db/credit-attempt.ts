@@ -1,19 +1,29 @@
-// Crediting a paid attempt into the built-in ledger, in the caller's transaction: the line is
-// credited once (idempotency key = attempt id), the attempt moves to credited, and when the line
-// was restored in billing the lift job is enqueued — all or nothing.
+// Crediting a paid attempt. Built-in ledger: in the caller's transaction — the line is credited
+// once (idempotency key = attempt id), the attempt moves to credited, and when the line was
+// restored in billing the lift job is enqueued, all or nothing. OCS: the credit is an HTTP call
+// that cannot join the transaction, so a durable "credit" job is enqueued with the attempt's
+// paid state instead (jobs/credit-job.ts).
 import type { Transaction } from 'kysely'
 import { type CreditResult, creditLine } from '../adapters/billing/built-in-billing.ts'
 import { moveAttempt } from './attempts.ts'
 import { enqueueJob } from './jobs.ts'
 import type { Database, RechargeAttempt } from './schema.ts'
 
-/** Credit `attempt` (state paid, amount set); returns what the credit did, or why it could not. */
+/** Where credits go. */
+export type CreditMode = 'built-in' | 'ocs'
+
+/** Credit `attempt` (state paid, amount set); returns what the credit did, why it could not, or 'deferred' (OCS). */
 export async function creditPaidAttempt(
   trx: Transaction<Database>,
   attempt: Pick<RechargeAttempt, 'id' | 'msisdn' | 'amountMinor' | 'currency'>,
   reference: string,
-): Promise<CreditResult | 'unknown-line' | 'currency-mismatch'> {
+  mode: CreditMode = 'built-in',
+): Promise<CreditResult | 'unknown-line' | 'currency-mismatch' | 'deferred'> {
   if (attempt.amountMinor === null || attempt.currency === null) throw new Error(`attempt ${attempt.id} has no amount`)
+  if (mode === 'ocs') {
+    await enqueueJob(trx, { kind: 'credit', payload: { attemptId: attempt.id, reference }, dedupeKey: `credit:${attempt.id}`, maxTries: 20 })
+    return 'deferred'
+  }
   const credit = await creditLine(trx, {
     msisdn: attempt.msisdn,
     amountMinor: attempt.amountMinor,

@@ -6,17 +6,18 @@ import { type HostedPsp } from '../adapters/payment/hosted-psp.ts'
 import { ORDER_LIFETIME_MS, settleCardPayment } from '../adapters/payment/card-payment.ts'
 import { findAttempt, lockAttempt, moveAttempt } from '../db/attempts.ts'
 import type { Database } from '../db/schema.ts'
+import type { CreditMode } from '../db/credit-attempt.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { JobHandler } from './worker.ts'
 
 /** Create the reconcile job handler. */
-export function createPspReconcileJob(deps: { db: Kysely<Database>; psp: HostedPsp; onCredited?: () => void }): JobHandler {
+export function createPspReconcileJob(deps: { db: Kysely<Database>; psp: HostedPsp; creditMode: CreditMode; onCredited?: () => void }): JobHandler {
   return async (job) => {
     const { attemptId } = job.payload as { attemptId: string }
     const attempt = await findAttempt(deps.db, attemptId)
     if (attempt === undefined || (attempt.state !== 'paying' && attempt.state !== 'created')) return
-    const outcome = await settleCardPayment(deps.db, deps.psp, attemptId, 'reconcile')
-    if (outcome === 'credited') deps.onCredited?.()
+    const outcome = await settleCardPayment(deps.db, deps.psp, attemptId, 'reconcile', deps.creditMode)
+    if (outcome === 'credited' || outcome === 'paid') deps.onCredited?.()
     if (outcome !== 'pending') return
     if (Date.now() - attempt.createdAt.getTime() < ORDER_LIFETIME_MS) throw new Error('payment still pending')
     await withTransaction(deps.db, async (trx) => {

@@ -1,6 +1,7 @@
 // Builds the real app (no listening) over a test database, for app.inject().
 import type { FastifyInstance } from 'fastify'
 import { createBuiltInBilling } from '../../src/adapters/billing/built-in-billing.ts'
+import { createHttpOcs } from '../../src/adapters/billing/http-ocs.ts'
 import type { HostedPsp } from '../../src/adapters/payment/hosted-psp.ts'
 import { buildApp } from '../../src/app.ts'
 import { deriveKeys } from '../../src/config/keys.ts'
@@ -33,7 +34,7 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
     redirectTokenKey: keys.redirectToken,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
   })
-  const billing = createBuiltInBilling(database.db)
+  const billing = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : createBuiltInBilling(database.db)
   const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null })
   await app.ready()
   return { app, metrics, readiness, keys }

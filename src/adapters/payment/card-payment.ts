@@ -4,7 +4,7 @@
 // end in at most one credit, enforced by the attempt's row lock and the ledger's unique key.
 import type { Kysely } from 'kysely'
 import { addEvent, lockAttempt, moveAttempt } from '../../db/attempts.ts'
-import { creditPaidAttempt } from '../../db/credit-attempt.ts'
+import { type CreditMode, creditPaidAttempt } from '../../db/credit-attempt.ts'
 import { enqueueJob } from '../../db/jobs.ts'
 import type { Database, RechargeAttempt } from '../../db/schema.ts'
 import { withTransaction } from '../../db/transaction.ts'
@@ -38,10 +38,10 @@ export async function startCardPayment(
 }
 
 /** What settling did. */
-export type SettleOutcome = 'credited' | 'already-settled' | 'pending' | 'declined' | 'mismatch' | 'not-creditable'
+export type SettleOutcome = 'credited' | 'paid' | 'already-settled' | 'pending' | 'declined' | 'mismatch' | 'not-creditable'
 
 /** Re-query the order of `attemptId` and apply the provider's answer once. */
-export async function settleCardPayment(db: Kysely<Database>, psp: HostedPsp, attemptId: string, trigger: string): Promise<SettleOutcome> {
+export async function settleCardPayment(db: Kysely<Database>, psp: HostedPsp, attemptId: string, trigger: string, creditMode: CreditMode = 'built-in'): Promise<SettleOutcome> {
   const current = await db.selectFrom('rechargeAttempts').selectAll().where('id', '=', attemptId).executeTakeFirst()
   if (current === undefined || current.providerOrderId === null) throw new Error(`attempt ${attemptId} has no payment order`)
   if (current.state !== 'paying' && current.state !== 'created') return 'already-settled'
@@ -63,7 +63,8 @@ export async function settleCardPayment(db: Kysely<Database>, psp: HostedPsp, at
       return 'declined'
     }
     await moveAttempt(trx, attempt, 'paid', detail, { paidAt: new Date() })
-    const credit = await creditPaidAttempt(trx, attempt, `card order ${order.orderId}`)
+    const credit = await creditPaidAttempt(trx, attempt, `card order ${order.orderId}`, creditMode)
+    if (credit === 'deferred') return 'paid'
     if (typeof credit === 'string') {
       // Paid but not creditable here: money must go back, a person decides.
       await moveAttempt(trx, { id: attempt.id, state: 'paid' }, 'failed', { reason: credit }, { needsSupport: true, supportReason: `paid but not credited: ${credit}` })

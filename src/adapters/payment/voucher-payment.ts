@@ -5,7 +5,7 @@
 // database, so the lockout holds across instances) and compared in constant time.
 import type { Kysely } from 'kysely'
 import { lockAttempt, moveAttempt } from '../../db/attempts.ts'
-import { creditPaidAttempt } from '../../db/credit-attempt.ts'
+import { type CreditMode, creditPaidAttempt } from '../../db/credit-attempt.ts'
 import type { Database } from '../../db/schema.ts'
 import { withTransaction } from '../../db/transaction.ts'
 import { voucherPinMatches } from './voucher-pin.ts'
@@ -16,6 +16,7 @@ export const VOUCHER_LOCKOUT = { maxFailures: 5, windowMs: 15 * 60 * 1000 } as c
 /** What redeeming did. */
 export type VoucherOutcome =
   | { kind: 'credited'; amountMinor: number; currency: string; restored: boolean; shortMinor: number }
+  | { kind: 'paid'; amountMinor: number; currency: string }
   | { kind: 'declined'; reason: 'invalid' | 'used' | 'expired' | 'void' | 'unknown-line' | 'currency-mismatch' }
   | { kind: 'locked-out' }
 
@@ -40,7 +41,7 @@ export async function isLockedOut(db: Kysely<Database>, subjects: string[]): Pro
 /** Redeem `serial`/`pin` for the attempt (state created) and credit the attempt's line. */
 export async function redeemVoucher(
   db: Kysely<Database>,
-  input: { attemptId: string; serial: string; pin: string; pinKey: Buffer; subjects: string[] },
+  input: { attemptId: string; serial: string; pin: string; pinKey: Buffer; subjects: string[]; creditMode?: CreditMode },
 ): Promise<VoucherOutcome> {
   if (await isLockedOut(db, input.subjects)) {
     await withTransaction(db, async (trx) => {
@@ -74,7 +75,8 @@ export async function redeemVoucher(
     await trx.updateTable('vouchers').set({ status: 'used', usedAt: new Date(), usedFor: attempt.id }).where('serial', '=', input.serial).execute()
     const amount = { amountMinor: voucher.valueMinor, currency: voucher.currency }
     await moveAttempt(trx, attempt, 'paid', { method: 'voucher', serial: input.serial, ...amount }, { ...amount, voucherSerial: input.serial, paidAt: new Date() })
-    const credit = await creditPaidAttempt(trx, { id: attempt.id, msisdn: attempt.msisdn, ...amount }, `voucher ${input.serial}`)
+    const credit = await creditPaidAttempt(trx, { id: attempt.id, msisdn: attempt.msisdn, ...amount }, `voucher ${input.serial}`, input.creditMode)
+    if (credit === 'deferred') return { kind: 'paid', ...amount }
     // Rolls the voucher back too: the card stays usable.
     if (typeof credit === 'string') throw new VoucherNotCreditable(credit)
     return { kind: 'credited', ...amount, restored: credit.restored, shortMinor: credit.shortMinor }

@@ -43,8 +43,9 @@ export function attemptStatusView(input: {
     backHref: undefined as string | undefined,
     referenceLine: fill(t.reference, { reference: attempt.reference }),
   }
-  const credited = input.events.find((e) => e.kind === 'credited')?.detail as { restored?: boolean } | undefined
-  const waitingForNetwork = attempt.state === 'credited' && credited?.restored === true
+  const credited = input.events.find((e) => e.kind === 'credited')?.detail as { restored?: boolean; status?: string } | undefined
+  // Built-in ledger says restored: true; an OCS says the line's status after the credit.
+  const waitingForNetwork = attempt.state === 'credited' && (credited?.restored === true || credited?.status === 'active')
 
   if ((IN_PROGRESS as readonly string[]).includes(attempt.state) || waitingForNetwork) return { ...base, lines: [t.progress], refresh: 3 }
   if (attempt.state === 'lifted' || attempt.state === 'confirmed') {

@@ -12,6 +12,7 @@ import type { Keys } from '../../config/keys.ts'
 import type { PortalConfig } from '../../config/portal-config.ts'
 import { createAttempt, findAttempt, findAttemptByOrder } from '../../db/attempts.ts'
 import type { Database } from '../../db/schema.ts'
+import type { CreditMode } from '../../db/credit-attempt.ts'
 import type { Identifier } from '../../identification/identify.ts'
 import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import { checkFormToken } from '../portal/form-token.ts'
@@ -31,6 +32,7 @@ export interface CardPaymentDeps {
   countryCode: string
   registry: Registry
   nudgeJobs: () => void
+  creditMode: CreditMode
 }
 
 const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
@@ -88,8 +90,8 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
     if (attempt === undefined) return problemPage(reply, 404, lang, messages(lang).declinedOther)
     if (attempt.method === 'card' && attempt.providerOrderId !== null) {
       try {
-        const outcome = await settleCardPayment(deps.db, deps.psp, attempt.id, 'return-url')
-        if (outcome === 'credited') deps.nudgeJobs()
+        const outcome = await settleCardPayment(deps.db, deps.psp, attempt.id, 'return-url', deps.creditMode)
+        if (outcome === 'credited' || outcome === 'paid') deps.nudgeJobs()
       } catch (err) {
         request.log.warn({ err: (err as Error).message, attempt: attempt.reference }, 'status check after return failed; the reconcile job will retry')
       }
@@ -120,9 +122,9 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
         request.log.warn({ attempt: attempt.reference }, 'payment webhook does not match its attempt')
         return reply.code(400).send({ error: 'mismatch' })
       }
-      const outcome = await settleCardPayment(deps.db, deps.psp, attempt.id, 'webhook')
+      const outcome = await settleCardPayment(deps.db, deps.psp, attempt.id, 'webhook', deps.creditMode)
       webhooks.inc({ outcome })
-      if (outcome === 'credited') deps.nudgeJobs()
+      if (outcome === 'credited' || outcome === 'paid') deps.nudgeJobs()
       return reply.code(200).send({ ok: true, outcome })
     })
   })

@@ -11,6 +11,7 @@ import type { Database } from '../../db/schema.ts'
 import type { Identifier } from '../../identification/identify.ts'
 import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
+import type { CreditMode } from '../../db/credit-attempt.ts'
 import { checkFormToken } from '../portal/form-token.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
 import { requestFacts } from '../request-facts.ts'
@@ -27,6 +28,7 @@ export interface RechargeDeps {
   countryCode: string
   /** Called after a credit that needs the network: the job worker looks for work at once. */
   nudgeJobs: () => void
+  creditMode: CreditMode
 }
 
 const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
@@ -64,9 +66,9 @@ export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
       },
       { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
     )
-    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects })
+    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects, creditMode: deps.creditMode })
     request.log.info({ attempt: attempt.reference, outcome: outcome.kind, msisdn }, 'voucher recharge')
-    if (outcome.kind === 'credited' && outcome.restored) deps.nudgeJobs()
+    if ((outcome.kind === 'credited' && outcome.restored) || outcome.kind === 'paid') deps.nudgeJobs()
     return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
   })
 
