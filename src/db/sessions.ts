@@ -25,6 +25,13 @@ export function sessionKey(w: { nasId: number; acctSessionId: string }): string 
   return `${w.nasId}\u0000${w.acctSessionId}`
 }
 
+/** The address columns a session can hold, their SQL type, and where a write keeps each. */
+const ADDRESS_COLUMNS: readonly (readonly [string, 'inet' | 'cidr', (w: SessionWrite) => string | null])[] = [
+  ['framed_ip', 'inet', (w) => w.framedIp],
+  ['framed_ipv6_prefix', 'cidr', (w) => w.framedIpv6Prefix],
+  ['delegated_ipv6_prefix', 'cidr', (w) => w.delegatedIpv6Prefix],
+]
+
 interface MergedWrite extends SessionWrite {
   startedAt: Date
   stoppedAt: Date | null
@@ -92,14 +99,19 @@ export async function applySessionWrites(trx: Transaction<Database>, writes: Ses
   const times = col((w) => w.eventTime)
   const stops = col((w) => w.stoppedAt)
 
-  // A new session on an address ends any older active session that still claims it.
-  await sql`
-    update radius_sessions s set stopped_at = v.started, stop_reason = 'superseded'
-    from unnest(${nasIds}::int[], ${realms}::text[], ${ids}::text[], ${v4}::inet[], ${v6}::cidr[], ${pd}::cidr[], ${starts}::timestamptz[], ${stops}::timestamptz[])
-      as v(nas_id, realm, acct_session_id, framed_ip, framed_ipv6_prefix, delegated_ipv6_prefix, started, stopped)
-    where s.stopped_at is null and v.stopped is null and s.realm = v.realm and s.started_at <= v.started
-      and (s.framed_ip = v.framed_ip or s.framed_ipv6_prefix = v.framed_ipv6_prefix or s.delegated_ipv6_prefix = v.delegated_ipv6_prefix)
-      and not (s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id)`.execute(trx)
+  // A new session on an address ends any older active session that still claims it. One
+  // statement per kind of address, so each is an index lookup and not a scan of every session.
+  for (const [column, type, pick] of ADDRESS_COLUMNS) {
+    const holders = rows.filter((w) => w.stoppedAt === null && pick(w) !== null)
+    if (holders.length === 0) continue
+    await sql`
+      update radius_sessions s set stopped_at = v.started, stop_reason = 'superseded'
+      from unnest(${holders.map((w) => w.nasId)}::int[], ${holders.map((w) => w.realm)}::text[], ${holders.map((w) => w.acctSessionId)}::text[],
+        ${holders.map(pick)}::${sql.raw(type)}[], ${holders.map((w) => w.startedAt)}::timestamptz[])
+        as v(nas_id, realm, acct_session_id, address, started)
+      where s.stopped_at is null and s.realm = v.realm and ${sql.ref(`s.${column}`)} = v.address and s.started_at <= v.started
+        and not (s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id)`.execute(trx)
+  }
 
   const changed = await sql<{ nasId: number; acctSessionId: string }>`
     insert into radius_sessions as s (nas_id, realm, acct_session_id, msisdn, imsi, framed_ip, framed_ipv6_prefix,
@@ -125,12 +137,16 @@ export async function applySessionWrites(trx: Transaction<Database>, writes: Ses
 
   // A late record of an older session must not take an address back from a newer session that
   // already holds it (a delayed Start arriving after its successor's).
-  await sql`
-    update radius_sessions s set stopped_at = n.started_at, stop_reason = 'superseded'
-    from unnest(${nasIds}::int[], ${ids}::text[]) as v(nas_id, acct_session_id), radius_sessions n
-    where s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id and s.stopped_at is null
-      and n.stopped_at is null and n.realm = s.realm and n.id <> s.id and n.started_at > s.started_at
-      and (n.framed_ip = s.framed_ip or n.framed_ipv6_prefix = s.framed_ipv6_prefix or n.delegated_ipv6_prefix = s.delegated_ipv6_prefix)`.execute(trx)
+  for (const [column, , pick] of ADDRESS_COLUMNS) {
+    const written = rows.filter((w) => pick(w) !== null)
+    if (written.length === 0) continue
+    await sql`
+      update radius_sessions s set stopped_at = n.started_at, stop_reason = 'superseded'
+      from unnest(${written.map((w) => w.nasId)}::int[], ${written.map((w) => w.acctSessionId)}::text[]) as v(nas_id, acct_session_id), radius_sessions n
+      where s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id and s.stopped_at is null
+        and n.stopped_at is null and n.realm = s.realm and ${sql.ref(`n.${column}`)} = ${sql.ref(`s.${column}`)}
+        and n.id <> s.id and n.started_at > s.started_at`.execute(trx)
+  }
   return new Set(changed.rows.map(sessionKey))
 }
 

@@ -27,7 +27,8 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
   })
 }
 
-describe('the gateway process', () => {
+// Real processes each start an embedded PostgreSQL: slow on a busy two-core machine.
+describe('the gateway process', { timeout: 120_000 }, () => {
   it('refuses a bad configuration with one readable message listing every problem, exit 2, no stack', async () => {
     const run = runNode('src/main.ts', [], { PORT: 'abc', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'chatty' })
     expect(await run.exited).toBe(2)
@@ -54,7 +55,7 @@ describe('the gateway process', () => {
     const dataDir = tempDir()
     const run = runNode('src/main.ts', [], { PORT: String(port), HOST: '127.0.0.1', RADIUS_ACCT_PORT: '0', DATA_DIR: dataDir })
     try {
-      await waitFor(() => run.stdout().includes('DEMO DATA'), 30_000, 'the demo banner')
+      await waitFor(() => run.stdout().includes('DEMO DATA'), 60_000, 'the demo banner')
       expect(run.stdout()).toContain('127.0.0.0/8  secret testing123')
       expect(run.stdout()).toContain('8613800000001 … 8613800000010')
       expect(await get(port, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}' })
@@ -80,7 +81,7 @@ describe('the gateway process', () => {
     for (let round = 0; round < 2; round++) {
       const port = await freePort()
       const run = runNode('src/main.ts', [], { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, RADIUS_ACCT_PORT: '0' })
-      await waitFor(() => run.stdout().includes('DEMO DATA'), 30_000, 'the demo banner')
+      await waitFor(() => run.stdout().includes('DEMO DATA'), 60_000, 'the demo banner')
       if (round === 0) expect(run.stdout()).toContain('migrations applied')
       else expect(run.stdout()).not.toContain('migrations applied')
       run.child.kill('SIGINT')
@@ -100,7 +101,7 @@ describe('the gateway process', () => {
   })
 })
 
-describe('the CLI', () => {
+describe('the CLI', { timeout: 120_000 }, () => {
   it('migrates, reports status, and rejects unknown commands', async () => {
     const dataDir = tempDir()
     const status = runNode('src/cli.ts', ['migrate', '--status'], { DATA_DIR: dataDir })
@@ -118,7 +119,7 @@ describe('the CLI', () => {
   })
 })
 
-describe.skipIf(!process.env.DATABASE_URL)('the gateway process on a PostgreSQL server', () => {
+describe.skipIf(!process.env.DATABASE_URL)('the gateway process on a PostgreSQL server', { timeout: 120_000 }, () => {
   it('does not migrate on start, waits for `migrate` before serving, never seeds demo data', async () => {
     const { createTestDatabase } = await import('../helpers/database.ts')
     const t = await createTestDatabase({ migrate: false })
@@ -126,11 +127,11 @@ describe.skipIf(!process.env.DATABASE_URL)('the gateway process on a PostgreSQL 
     const env = { DATABASE_URL: t.url!, PORT: String(port), HOST: '127.0.0.1', RADIUS_ACCT_PORT: '0' }
     const run = runNode('src/main.ts', [], env)
     try {
-      await waitFor(() => run.stdout().includes('database schema is behind: run `npm run migrate`; waiting for it'), 30_000, 'the schema warning')
+      await waitFor(() => run.stdout().includes('database schema is behind: run `npm run migrate`; waiting for it'), 60_000, 'the schema warning')
       await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/)
       const migrate = runNode('src/cli.ts', ['migrate'], { DATABASE_URL: t.url! })
       expect(await migrate.exited).toBe(0)
-      await waitFor(() => run.stdout().includes('Server listening'), 30_000, 'the gateway to listen')
+      await waitFor(() => run.stdout().includes('Server listening'), 60_000, 'the gateway to listen')
       expect((await get(port, '/readyz')).status).toBe(200)
       expect(run.stdout()).not.toContain('DEMO DATA')
       const lines = await t.handle.db.selectFrom('lines').select('msisdn').execute()
@@ -148,7 +149,7 @@ describe.skipIf(!process.env.DATABASE_URL)('the gateway process on a PostgreSQL 
     const t = await createTestDatabase({ migrate: false })
     const run = runNode('src/main.ts', [], { DATABASE_URL: t.url!, PORT: String(await freePort()), RADIUS_ACCT_PORT: '0' })
     try {
-      await waitFor(() => run.stdout().includes('waiting for it'), 30_000, 'the schema warning')
+      await waitFor(() => run.stdout().includes('waiting for it'), 60_000, 'the schema warning')
       run.child.kill('SIGTERM')
       expect(await run.exited).toBe(0)
       expect(run.stderr()).toBe('')

@@ -210,8 +210,12 @@ describe.skipIf(!available)('voucher recharge → credit → CoA lift, against F
     for (const p of disconnect) expect(p.equals(disconnect[0]!)).toBe(true)
     const exchanges = (await attemptEvents(db(), id)).filter((e) => e.kind === 'radius').map((e) => e.detail as { sentAt: string[] })
     const gaps = exchanges[0]!.sentAt.map((s) => Date.parse(s)).map((ms, i, all) => (i === 0 ? 0 : ms - all[i - 1]!))
-    // 100, 200, 400, 800 ms apart (± timer slack)
-    expect(gaps.slice(1).map((g) => Math.round(g / 100))).toEqual([1, 2, 4, 8])
+    // 100, 200, 400, 800 ms apart: never early, and late only by timer slack on a busy machine.
+    const expected = [100, 200, 400, 800]
+    gaps.slice(1).forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(expected[i]! - 5)
+      expect(gap).toBeLessThan(expected[i]! + 300)
+    })
     const page = await web.app.inject({ url: `/recharge/${id}?lang=en` })
     expect(page.body).toContain(attempt.reference)
   })
