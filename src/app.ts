@@ -1,6 +1,6 @@
 // Builds the Fastify app without listening: main.ts listens, tests use app.inject().
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/load-config.ts'
 import type { Readiness } from './health/readiness.ts'
@@ -17,11 +17,12 @@ import { cardPaymentRoutes } from './http/routes/card-payment.ts'
 import type { HostedPsp } from './adapters/payment/hosted-psp.ts'
 import { captiveApiRoutes } from './http/routes/captive-api.ts'
 import { portalRoutes } from './http/routes/portal.ts'
-import { registerWalledGarden } from './http/walled-garden/walled-garden.ts'
+import { createPortalLocator, hostName, registerWalledGarden } from './http/walled-garden/walled-garden.ts'
 import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
-import { registerSecurityHeaders } from './http/plugins/security-headers.ts'
+import { registerSecurityHeaders, SECURITY_HEADERS } from './http/plugins/security-headers.ts'
+import { ERRORS } from './errors.ts'
 import { registerViews } from './http/plugins/view.ts'
 import { healthRoutes } from './http/routes/health.ts'
 import { identifyRoutes } from './http/routes/identify.ts'
@@ -46,6 +47,7 @@ export interface AppDeps {
 
 /** Build the HTTP app with every route registered. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
   const app = Fastify({
     loggerInstance: deps.log.child({ part: 'http' }) as FastifyBaseLogger,
     // Never trust a client's request id or forwarded address: identity comes from the network.
@@ -56,6 +58,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request lines are debug-level (request-metrics.ts): the catch-all sees every packet of web traffic.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A path Fastify cannot decode never reaches the hooks: give it the same headers, and on a
+    // foreign host the same portal redirect (without the original URL, which cannot be carried).
+    frameworkErrors: (_error, request, raw) => {
+      const reply = raw as unknown as FastifyReply
+      reply.headers(SECURITY_HEADERS).header('cache-control', 'no-store')
+      const host = hostName(request.headers.host)
+      if (host === undefined || !deps.config.portal.ownHosts.includes(host)) {
+        return reply.code(302).header('location', locatePortal(request as unknown as FastifyRequest, false)).send()
+      }
+      return reply.code(400).type('application/json; charset=utf-8').send({ error: ERRORS.BAD_REQUEST.code, message: ERRORS.BAD_REQUEST.message, requestId: request.id })
+    },
     forceCloseConnections: 'idle',
   })
 

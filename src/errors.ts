@@ -21,6 +21,7 @@ export const ERRORS = {
   NOT_FOUND: { code: 'HTTP.NOT_FOUND', status: 404, message: 'Not found' },
   BAD_REQUEST: { code: 'HTTP.BAD_REQUEST', status: 400, message: 'The request is not valid' },
   PAYLOAD_TOO_LARGE: { code: 'HTTP.PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large' },
+  RATE_LIMITED: { code: 'HTTP.RATE_LIMITED', status: 429, message: 'Too many requests; try again in a minute' },
   SHUTTING_DOWN: { code: 'HTTP.SHUTTING_DOWN', status: 503, message: 'The service is restarting; try again' },
   INTERNAL: { code: 'HTTP.INTERNAL', status: 500, message: 'Something went wrong on our side' },
 } as const

@@ -16,6 +16,7 @@ function toBody(err: FastifyError | AppError | Error): ErrorBody {
   const fastifyErr = err as FastifyError
   if (fastifyErr.validation) return { ...ERRORS.BAD_REQUEST, message: `${ERRORS.BAD_REQUEST.message}: ${err.message}` }
   if (fastifyErr.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { ...ERRORS.PAYLOAD_TOO_LARGE }
+  if (fastifyErr.statusCode === 429) return { ...ERRORS.RATE_LIMITED }
   const status = fastifyErr.statusCode
   if (status !== undefined && status >= 400 && status < 500) {
     return { code: `HTTP.${fastifyErr.code ?? 'BAD_REQUEST'}`, status, message: err.message }
@@ -27,6 +28,7 @@ function toBody(err: FastifyError | AppError | Error): ErrorBody {
 export async function sendError(request: FastifyRequest, reply: FastifyReply, body: ErrorBody): Promise<string | object> {
   reply.code(body.status)
   if (body.status === 503) reply.header('retry-after', '5')
+  if (body.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60')
   if (wantsHtml(request)) {
     reply.type('text/html; charset=utf-8')
     return reply.viewAsync('error.eta', { status: body.status, message: body.message, requestId: request.id })

@@ -2,7 +2,8 @@
 // so the CSP forbids all script; styles are inline by design (one round trip on a slow link).
 import type { FastifyInstance } from 'fastify'
 
-const HEADERS: Record<string, string> = {
+/** The headers every response carries. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
@@ -16,6 +17,6 @@ const HEADERS: Record<string, string> = {
 /** Add the security headers to every reply (routes may override individual ones). */
 export function registerSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', async (_request, reply) => {
-    reply.headers(HEADERS)
+    reply.headers(SECURITY_HEADERS)
   })
 }

@@ -18,7 +18,7 @@ import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import { checkFormToken } from '../portal/form-token.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
 import { requestFacts } from '../request-facts.ts'
-import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { problemPage } from './problem-page.ts'
 
 /** What the card routes need. */
@@ -68,7 +68,7 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
         sourceAddress: located.address,
         realm: located.realm,
         identifiedHow: who.identified ? who.how : 'entered',
-        continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig) ?? null,
+        continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)) ?? null,
       },
       { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', amount },
     )

@@ -9,7 +9,7 @@ import { issueFormToken } from '../portal/form-token.ts'
 import { pickLanguage } from '../portal/i18n.ts'
 import { portalView } from '../portal/portal-view.ts'
 import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
-import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 
 /** What the portal page needs. */
 export interface PortalDeps {
@@ -47,7 +47,7 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
       portal: deps.portal,
       who,
       account,
-      continueUrl: verifiedContinueUrl(deps.keys.continueUrl, carried.continue, carried.sig),
+      continueUrl: verifiedContinueUrl(deps.keys.continueUrl, carried.continue, carried.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)),
       hidden: { ...carried, ft: issueFormToken(deps.keys.formToken, address) },
       query: carried,
     })

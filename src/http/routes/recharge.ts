@@ -15,7 +15,7 @@ import type { CreditMode } from '../../db/credit-attempt.ts'
 import { checkFormToken } from '../portal/form-token.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
 import { requestFacts } from '../request-facts.ts'
-import { verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { attemptStatusView } from '../portal/attempt-status-view.ts'
 
 /** What the recharge routes need. */
@@ -62,7 +62,7 @@ export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
         sourceAddress: located.address,
         realm: located.realm,
         identifiedHow: who.identified ? who.how : 'entered',
-        continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig) ?? null,
+        continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)) ?? null,
       },
       { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
     )

@@ -31,6 +31,37 @@ export function hostName(header: string | undefined): string | undefined {
   return match?.[1]?.toLowerCase()
 }
 
+/**
+ * Builds the portal URL a caught request is sent to: the original URL (when it can be carried)
+ * signed for the subscriber's address, and a redirect token with the subscriber's realm and
+ * address. Uses only the socket and headers, so it also serves requests Fastify could not parse.
+ */
+export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'keys' | 'identifier'>): (request: FastifyRequest, carryOriginal?: boolean) => string {
+  return (request, carryOriginal = true) => {
+    const params = new URLSearchParams()
+    const located = deps.identifier.locate({
+      socketAddress: request.socket.remoteAddress ?? '',
+      localAddress: request.socket.localAddress ?? '',
+      localPort: request.socket.localPort ?? 0,
+      headers: request.headers,
+    })
+    const original = carryOriginal ? originalUrl(request.headers.host, request.url) : undefined
+    if (original !== undefined) {
+      const signed = continueParams(deps.keys.continueUrl, original, located.address)
+      params.set('continue', signed.continue)
+      params.set('sig', signed.sig)
+    }
+    const token = signRedirectToken(deps.keys.redirectToken, {
+      nasId: null,
+      realm: located.realm,
+      address: located.address,
+      exp: Math.floor(Date.now() / 1000) + TOKEN_TTL_S,
+    })
+    params.set(REDIRECT_TOKEN_PARAM, token)
+    return `${deps.portal.url}/portal?${params.toString()}`
+  }
+}
+
 /** Install the walled garden on `app`. */
 export function registerWalledGarden(app: FastifyInstance, deps: WalledGardenDeps): void {
   const own = new Set(deps.portal.ownHosts)
@@ -41,24 +72,7 @@ export function registerWalledGarden(app: FastifyInstance, deps: WalledGardenDep
     registers: [deps.registry],
   })
 
-  function portalLocation(request: FastifyRequest): string {
-    const params = new URLSearchParams()
-    const original = originalUrl(request.headers.host, request.url)
-    if (original !== undefined) {
-      const signed = continueParams(deps.keys.continueUrl, original)
-      params.set('continue', signed.continue)
-      params.set('sig', signed.sig)
-    }
-    const located = deps.identifier.locate(requestFacts(request))
-    const token = signRedirectToken(deps.keys.redirectToken, {
-      nasId: null,
-      realm: located.realm,
-      address: located.address,
-      exp: Math.floor(Date.now() / 1000) + TOKEN_TTL_S,
-    })
-    params.set(REDIRECT_TOKEN_PARAM, token)
-    return `${deps.portal.url}/portal?${params.toString()}`
-  }
+  const portalLocation = createPortalLocator(deps)
 
   function captive(request: FastifyRequest, reply: FastifyReply, label: string): FastifyReply {
     const location = portalLocation(request)
