@@ -106,7 +106,10 @@ async function start(): Promise<void> {
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })
     // An unchanged Interim-Update moves last_seen_at at most every half interval: expiry stays exact to
     // within half an interval, and most interims cost no write at all.
-    const recorder = createSessionRecorder(database.db, { touchAfterMs: (config.sessions.interimIntervalS * 1000) / 2 })
+    const recorder = createSessionRecorder(database.db, {
+      touchAfterMs: (config.sessions.interimIntervalS * 1000) / 2,
+      maxFlushes: database.kind === 'postgres' ? 2 : 1,
+    })
     radius = await listenRadius(config, {
       directory,
       handle: createAccountingHandler(recorder, config.identification.countryCode),

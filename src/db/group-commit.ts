@@ -20,42 +20,53 @@ interface Waiting<Item, Result> {
   reject: (error: unknown) => void
 }
 
-/** Create a group committer: at most `maxBatch` items per flush, one flush at a time. */
-export function createGroupCommit<Item, Result>(flush: FlushBatch<Item, Result>, maxBatch: number): GroupCommit<Item, Result> {
+/**
+ * Create a group committer: at most `maxBatch` items per flush and `maxFlushes` flushes in
+ * flight (two let one batch fill while the other waits for its commit).
+ */
+export function createGroupCommit<Item, Result>(flush: FlushBatch<Item, Result>, maxBatch: number, maxFlushes = 1): GroupCommit<Item, Result> {
   let queue: Waiting<Item, Result>[] = []
-  let flushing = false
+  let flushes = 0
   let inFlight = 0
   let idle: (() => void)[] = []
 
-  async function run(): Promise<void> {
-    flushing = true
-    while (queue.length > 0) {
+  async function flushOne(batch: Waiting<Item, Result>[]): Promise<void> {
+    try {
+      const results = await flush(batch.map((w) => w.item))
+      if (results.length !== batch.length) throw new Error(`flush returned ${results.length} results for ${batch.length} items`)
+      batch.forEach((w, i) => w.resolve(results[i]!))
+    } catch (error) {
+      for (const w of batch) w.reject(error)
+    }
+  }
+
+  function pump(): void {
+    while (queue.length > 0 && flushes < maxFlushes) {
       const batch = queue.slice(0, maxBatch)
       queue = queue.slice(batch.length)
-      inFlight = batch.length
-      try {
-        const results = await flush(batch.map((w) => w.item))
-        if (results.length !== batch.length) throw new Error(`flush returned ${results.length} results for ${batch.length} items`)
-        batch.forEach((w, i) => w.resolve(results[i]!))
-      } catch (error) {
-        for (const w of batch) w.reject(error)
-      }
-      inFlight = 0
+      flushes++
+      inFlight += batch.length
+      void flushOne(batch).finally(() => {
+        flushes--
+        inFlight -= batch.length
+        pump()
+        if (flushes === 0 && queue.length === 0) {
+          const waiters = idle
+          idle = []
+          for (const done of waiters) done()
+        }
+      })
     }
-    flushing = false
-    const waiters = idle
-    idle = []
-    for (const done of waiters) done()
   }
 
   return {
     submit(item) {
       return new Promise<Result>((resolve, reject) => {
         queue.push({ item, resolve, reject })
-        if (!flushing) void run()
+        pump()
       })
     },
     pending: () => queue.length + inFlight,
-    drain: () => (flushing ? new Promise<void>((resolve) => idle.push(resolve)) : Promise.resolve()),
+    drain: () => (flushes > 0 || queue.length > 0 ? new Promise<void>((resolve) => idle.push(resolve)) : Promise.resolve()),
   }
 }

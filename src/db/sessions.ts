@@ -25,13 +25,6 @@ export function sessionKey(w: { nasId: number; acctSessionId: string }): string 
   return `${w.nasId}\u0000${w.acctSessionId}`
 }
 
-/** The address columns a session can hold, their SQL type, and where a write keeps each. */
-const ADDRESS_COLUMNS: readonly (readonly [string, 'inet' | 'cidr', (w: SessionWrite) => string | null])[] = [
-  ['framed_ip', 'inet', (w) => w.framedIp],
-  ['framed_ipv6_prefix', 'cidr', (w) => w.framedIpv6Prefix],
-  ['delegated_ipv6_prefix', 'cidr', (w) => w.delegatedIpv6Prefix],
-]
-
 interface MergedWrite extends SessionWrite {
   startedAt: Date
   stoppedAt: Date | null
@@ -81,73 +74,21 @@ function mergeWrites(writes: SessionWrite[]): MergedWrite[] {
 }
 
 /**
- * Apply one batch of session writes in the caller's transaction. Returns the keys whose row
- * changed; the others were duplicates (the same or a newer record was already stored).
+ * Apply one batch of session writes, atomically, in one statement (the apply_session_writes
+ * function of migration 0004); `db` may be a transaction. Returns the keys whose row changed; the
+ * others were duplicates (the same or a newer record was already stored).
  */
-export async function applySessionWrites(trx: Transaction<Database>, writes: SessionWrite[]): Promise<Set<string>> {
+export async function applySessionWrites(db: Kysely<Database> | Transaction<Database>, writes: SessionWrite[]): Promise<Set<string>> {
   if (writes.length === 0) return new Set()
-  // Sorted by key (mergeWrites) so that two instances writing overlapping batches lock rows in one order.
+  // Sorted by key (mergeWrites) so that two writers of overlapping batches lock rows in one order.
   const rows = mergeWrites(writes)
   const col = <T>(pick: (w: MergedWrite) => T) => rows.map(pick)
-  const nasIds = col((w) => w.nasId)
-  const realms = col((w) => w.realm)
-  const ids = col((w) => w.acctSessionId)
-  const v4 = col((w) => w.framedIp)
-  const v6 = col((w) => w.framedIpv6Prefix)
-  const pd = col((w) => w.delegatedIpv6Prefix)
-  const starts = col((w) => w.startedAt)
-  const times = col((w) => w.eventTime)
-  const stops = col((w) => w.stoppedAt)
-
-  // A new session on an address ends any older active session that still claims it. One
-  // statement per kind of address, so each is an index lookup and not a scan of every session.
-  for (const [column, type, pick] of ADDRESS_COLUMNS) {
-    const holders = rows.filter((w) => w.stoppedAt === null && pick(w) !== null)
-    if (holders.length === 0) continue
-    await sql`
-      update radius_sessions s set stopped_at = v.started, stop_reason = 'superseded'
-      from unnest(${holders.map((w) => w.nasId)}::int[], ${holders.map((w) => w.realm)}::text[], ${holders.map((w) => w.acctSessionId)}::text[],
-        ${holders.map(pick)}::${sql.raw(type)}[], ${holders.map((w) => w.startedAt)}::timestamptz[])
-        as v(nas_id, realm, acct_session_id, address, started)
-      where s.stopped_at is null and s.realm = v.realm and ${sql.ref(`s.${column}`)} = v.address and s.started_at <= v.started
-        and not (s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id)`.execute(trx)
-  }
-
-  const changed = await sql<{ nasId: number; acctSessionId: string }>`
-    insert into radius_sessions as s (nas_id, realm, acct_session_id, msisdn, imsi, framed_ip, framed_ipv6_prefix,
-      delegated_ipv6_prefix, started_at, last_seen_at, stopped_at, stop_reason)
-    select * from unnest(${nasIds}::int[], ${realms}::text[], ${ids}::text[], ${col((w) => w.msisdn)}::text[], ${col((w) => w.imsi)}::text[],
-      ${v4}::inet[], ${v6}::cidr[], ${pd}::cidr[], ${starts}::timestamptz[], ${times}::timestamptz[], ${stops}::timestamptz[],
-      ${col((w) => w.stopReason)}::text[])
-    on conflict (nas_id, acct_session_id) do update set
-      realm = case when excluded.last_seen_at >= s.last_seen_at then excluded.realm else s.realm end,
-      msisdn = case when excluded.last_seen_at >= s.last_seen_at then coalesce(excluded.msisdn, s.msisdn) else s.msisdn end,
-      imsi = case when excluded.last_seen_at >= s.last_seen_at then coalesce(excluded.imsi, s.imsi) else s.imsi end,
-      framed_ip = case when excluded.last_seen_at >= s.last_seen_at then coalesce(excluded.framed_ip, s.framed_ip) else s.framed_ip end,
-      framed_ipv6_prefix = case when excluded.last_seen_at >= s.last_seen_at
-        then coalesce(excluded.framed_ipv6_prefix, s.framed_ipv6_prefix) else s.framed_ipv6_prefix end,
-      delegated_ipv6_prefix = case when excluded.last_seen_at >= s.last_seen_at
-        then coalesce(excluded.delegated_ipv6_prefix, s.delegated_ipv6_prefix) else s.delegated_ipv6_prefix end,
-      started_at = least(s.started_at, excluded.started_at),
-      last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at),
-      stopped_at = coalesce(s.stopped_at, excluded.stopped_at),
-      stop_reason = coalesce(s.stop_reason, excluded.stop_reason)
-    where excluded.last_seen_at > s.last_seen_at or (excluded.stopped_at is not null and s.stopped_at is null)
-    returning s.nas_id, s.acct_session_id`.execute(trx)
-
-  // A late record of an older session must not take an address back from a newer session that
-  // already holds it (a delayed Start arriving after its successor's).
-  for (const [column, , pick] of ADDRESS_COLUMNS) {
-    const written = rows.filter((w) => pick(w) !== null)
-    if (written.length === 0) continue
-    await sql`
-      update radius_sessions s set stopped_at = n.started_at, stop_reason = 'superseded'
-      from unnest(${written.map((w) => w.nasId)}::int[], ${written.map((w) => w.acctSessionId)}::text[]) as v(nas_id, acct_session_id), radius_sessions n
-      where s.nas_id = v.nas_id and s.acct_session_id = v.acct_session_id and s.stopped_at is null
-        and n.stopped_at is null and n.realm = s.realm and ${sql.ref(`n.${column}`)} = ${sql.ref(`s.${column}`)}
-        and n.id <> s.id and n.started_at > s.started_at`.execute(trx)
-  }
-  return new Set(changed.rows.map(sessionKey))
+  const changed = await sql<{ changedNasId: number; changedAcctSessionId: string }>`
+    select * from apply_session_writes(${col((w) => w.nasId)}::int[], ${col((w) => w.realm)}::text[], ${col((w) => w.acctSessionId)}::text[],
+      ${col((w) => w.msisdn)}::text[], ${col((w) => w.imsi)}::text[], ${col((w) => w.framedIp)}::inet[], ${col((w) => w.framedIpv6Prefix)}::cidr[],
+      ${col((w) => w.delegatedIpv6Prefix)}::cidr[], ${col((w) => w.startedAt)}::timestamptz[], ${col((w) => w.eventTime)}::timestamptz[],
+      ${col((w) => w.stoppedAt)}::timestamptz[], ${col((w) => w.stopReason)}::text[])`.execute(db)
+  return new Set(changed.rows.map((r) => sessionKey({ nasId: r.changedNasId, acctSessionId: r.changedAcctSessionId })))
 }
 
 /** Move last_seen_at forward for sessions whose address mapping did not change (Interim-Updates). */

@@ -32,11 +32,17 @@ export interface SessionRecorderOptions {
   /** An unchanged Interim moves last_seen_at only when it is older than this. */
   touchAfterMs: number
   maxBatch?: number
+  /** Batches in flight at once (2 with a server database; the embedded one serialises anyway). */
+  maxFlushes?: number
 }
 
 /** Create the recorder over `db`. */
 export function createSessionRecorder(db: Kysely<Database>, options: SessionRecorderOptions): SessionRecorder {
-  const commit = createGroupCommit<AccountingRecord, RecordOutcome>((batch) => flush(db, batch, options.touchAfterMs), options.maxBatch ?? 2000)
+  const commit = createGroupCommit<AccountingRecord, RecordOutcome>(
+    (batch) => retryOnConflict(() => flush(db, batch, options.touchAfterMs)),
+    options.maxBatch ?? 2000,
+    options.maxFlushes ?? 1,
+  )
   return { record: (r) => commit.submit(r), pending: commit.pending, drain: commit.drain }
 }
 
@@ -77,19 +83,36 @@ async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfter
     step.indexes.push(i)
   })
 
-  if (steps.length > 1 || steps[0]!.writes.length > 0 || touches.length > 0) {
+  const markDuplicates = (step: Step, changed: Set<string>) =>
+    step.writes.forEach((w, n) => {
+      if (!changed.has(sessionKey(w))) outcomes[step.indexes[n]!] = 'duplicate'
+    })
+  if (steps.length === 1 && touches.length === 0) {
+    // The common case: one statement, atomic on its own, one round trip for the whole batch.
+    if (steps[0]!.writes.length > 0) markDuplicates(steps[0]!, await applySessionWrites(db, steps[0]!.writes))
+  } else {
     await withTransaction(db, async (trx) => {
       for (const step of steps) {
-        const changed = await applySessionWrites(trx, step.writes)
-        step.writes.forEach((w, n) => {
-          if (!changed.has(sessionKey(w))) outcomes[step.indexes[n]!] = 'duplicate'
-        })
+        markDuplicates(step, await applySessionWrites(trx, step.writes))
         if (step.reboot) await closeNasSessions(trx, step.reboot.nasId, step.reboot.eventTime, step.reboot.reason)
       }
       await touchSessions(trx, touches)
     })
   }
   return outcomes
+}
+
+// Two batches in flight (or two instances) may lock the same rows in different orders; PostgreSQL
+// then aborts one of them, which is simply run again.
+async function retryOnConflict<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (err) {
+      const code = (err as { code?: string }).code
+      if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err
+    }
+  }
 }
 
 function sameMapping(
