@@ -11,6 +11,7 @@ import { loadMasterSecret } from './db/app-secrets.ts'
 import { DatabaseUnavailableError, type DatabaseHandle, openDatabase } from './db/connect.ts'
 import { MigrationError, migrateToLatest, pendingMigrations } from './db/migrate.ts'
 import { DEMO, demoBanner, seedDemo } from './db/seed-demo.ts'
+import { expireAbandonedAttempts } from './db/attempts.ts'
 import { type StandInNas, startStandInNas } from './demo/stand-in-nas.ts'
 import { createReadiness, type Readiness } from './health/readiness.ts'
 import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
@@ -100,6 +101,10 @@ async function start(): Promise<void> {
       },
     })
     const worker = jobs
+    const abandoned = setInterval(() => {
+      void expireAbandonedAttempts(database.db, new Date(Date.now() - 60 * 60 * 1000)).catch(() => {})
+    }, 5 * 60 * 1000)
+    abandoned.unref()
     app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge(), psp })
     await listen(app, config)
 

@@ -4,6 +4,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import { canMove, InvalidTransitionError } from '../recharge/attempt-states.ts'
 import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
+import { withTransaction } from './transaction.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -44,7 +45,11 @@ export async function lockAttempt(trx: Transaction<Database>, id: string): Promi
   return trx.selectFrom('rechargeAttempts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
-/** Move a (locked) attempt to `to`, recording the event; throws on a forbidden transition. */
+/**
+ * Move an attempt to `to` and record the event, in one transaction (the caller's, or its own).
+ * The update applies only while the attempt is still in the state the caller saw, so a
+ * concurrent change is never overwritten: that throws, like a forbidden transition.
+ */
 export async function moveAttempt(
   db: Db,
   attempt: Pick<RechargeAttempt, 'id' | 'state'>,
@@ -53,8 +58,33 @@ export async function moveAttempt(
   extra: Partial<Pick<RechargeAttempt, 'paidAt' | 'creditedAt' | 'liftedAt' | 'confirmedAt' | 'amountMinor' | 'currency' | 'voucherSerial' | 'needsSupport' | 'supportReason'>> = {},
 ): Promise<void> {
   if (!canMove(attempt.state, to)) throw new InvalidTransitionError(attempt.state, to)
-  await db.updateTable('rechargeAttempts').set({ state: to, updatedAt: new Date(), ...extra }).where('id', '=', attempt.id).execute()
-  await addEvent(db, attempt.id, to, { from: attempt.state, ...detail })
+  await withTransaction(db, async (trx) => {
+    const moved = await trx
+      .updateTable('rechargeAttempts')
+      .set({ state: to, updatedAt: new Date(), ...extra })
+      .where('id', '=', attempt.id)
+      .where('state', '=', attempt.state)
+      .executeTakeFirst()
+    if (Number(moved.numUpdatedRows) !== 1) throw new Error(`attempt ${attempt.id} is no longer ${attempt.state}`)
+    await addEvent(trx, attempt.id, to, { from: attempt.state, ...detail })
+  })
+}
+
+/** Attempts left in "created" by a crash or an error before any payment: expired, with an event. */
+export async function expireAbandonedAttempts(db: Kysely<Database>, olderThan: Date): Promise<number> {
+  return withTransaction(db, async (trx) => {
+    const expired = await trx
+      .updateTable('rechargeAttempts')
+      .set({ state: 'expired', updatedAt: new Date() })
+      .where('state', '=', 'created')
+      .where('createdAt', '<', olderThan)
+      .returning('id')
+      .execute()
+    if (expired.length > 0) {
+      await trx.insertInto('attemptEvents').values(expired.map((e) => ({ attemptId: e.id, kind: 'expired', detail: JSON.stringify({ from: 'created', reason: 'abandoned before payment' }) }))).execute()
+    }
+    return expired.length
+  })
 }
 
 /** An attempt by id. */

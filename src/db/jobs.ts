@@ -47,6 +47,11 @@ export async function leaseJobs(db: Kysely<Database>, worker: string, kinds: str
   return result.rows
 }
 
+/** Extend the lease of a job `worker` is still running. */
+export async function renewLease(db: Kysely<Database>, id: number, worker: string, leaseMs: number): Promise<void> {
+  await sql`update jobs set locked_until = now() + ${leaseMs} * interval '1 millisecond' where id = ${id} and locked_by = ${worker} and done_at is null`.execute(db)
+}
+
 /** Mark a leased job done. */
 export async function completeJob(db: Kysely<Database>, id: number, worker: string): Promise<void> {
   await db.updateTable('jobs').set({ doneAt: new Date(), lockedBy: null, lockedUntil: null }).where('id', '=', id).where('lockedBy', '=', worker).execute()

@@ -10,7 +10,8 @@ import { withTransaction } from '../db/transaction.ts'
 import { createGroupCommit } from '../db/group-commit.ts'
 import type { Database } from '../db/schema.ts'
 import { applySessionWrites, closeNasSessions, type SessionWrite, sessionKey, touchSessions } from '../db/sessions.ts'
-import { readSessionStates } from '../db/session-states.ts'
+import { readSessionStates, type StoredSessionState } from '../db/session-states.ts'
+import { createSessionStateCache, type SessionStateCache } from './session-state-cache.ts'
 
 /** One decoded Accounting-Request, as the session store needs it. */
 export type AccountingRecord =
@@ -34,22 +35,32 @@ export interface SessionRecorderOptions {
   maxBatch?: number
   /** Batches in flight at once (2 with a server database; the embedded one serialises anyway). */
   maxFlushes?: number
+  /** Sessions whose last known state is kept in memory (0: always ask the database). */
+  cacheSize?: number
 }
 
 /** Create the recorder over `db`. */
 export function createSessionRecorder(db: Kysely<Database>, options: SessionRecorderOptions): SessionRecorder {
+  const cache = createSessionStateCache(options.cacheSize ?? 100_000)
   const commit = createGroupCommit<AccountingRecord, RecordOutcome>(
-    (batch) => retryOnConflict(() => flush(db, batch, options.touchAfterMs)),
+    (batch) => retryOnConflict(() => flush(db, batch, options.touchAfterMs, cache)),
     options.maxBatch ?? 2000,
     options.maxFlushes ?? 1,
   )
   return { record: (r) => commit.submit(r), pending: commit.pending, drain: commit.drain }
 }
 
-async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfterMs: number): Promise<RecordOutcome[]> {
+async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfterMs: number, cache: SessionStateCache): Promise<RecordOutcome[]> {
   const outcomes: RecordOutcome[] = new Array(batch.length).fill('stored')
   const interims = batch.filter((r): r is SessionWrite & { kind: 'interim' } => r.kind === 'interim')
-  const states = await readSessionStates(db, interims)
+  const states = new Map<string, StoredSessionState>()
+  const misses: SessionWrite[] = []
+  for (const r of interims) {
+    const known = cache.get(sessionKey(r))
+    if (known === undefined) misses.push(r)
+    else states.set(sessionKey(r), known)
+  }
+  for (const [key, state] of await readSessionStates(db, misses)) states.set(key, state)
 
   // Accounting-On/Off split the batch: what arrived before a reboot is written, then the NAS's
   // sessions are closed, then what arrived after is written, all in one transaction.
@@ -99,7 +110,36 @@ async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfter
       await touchSessions(trx, touches)
     })
   }
+  remember(cache, batch, outcomes, states, touches)
   return outcomes
+}
+
+// After the batch is durable: what was read is known, a Start's full state is known, a touch
+// moved last_seen_at; anything else written (or found a duplicate) is asked again next time.
+function remember(
+  cache: SessionStateCache,
+  batch: AccountingRecord[],
+  outcomes: RecordOutcome[],
+  states: Map<string, StoredSessionState>,
+  touches: { nasId: number; acctSessionId: string; at: Date }[],
+): void {
+  for (const [key, state] of states) if (state.stoppedAt === null) cache.set(key, state)
+  for (const t of touches) {
+    const key = sessionKey(t)
+    const state = states.get(key)
+    if (state) cache.set(key, { ...state, lastSeenAt: t.at })
+  }
+  batch.forEach((r, i) => {
+    if (r.kind === 'accounting-on' || r.kind === 'accounting-off') return cache.forgetNas(r.nasId)
+    if (outcomes[i] === 'unchanged') return
+    const key = sessionKey(r as SessionWrite)
+    const w = r as SessionWrite & { kind: string }
+    if (w.kind === 'start' && outcomes[i] === 'stored') {
+      cache.set(key, { realm: w.realm, msisdn: w.msisdn, framedIp: w.framedIp, framedIpv6Prefix: w.framedIpv6Prefix, delegatedIpv6Prefix: w.delegatedIpv6Prefix, lastSeenAt: w.eventTime, stoppedAt: null })
+    } else {
+      cache.delete(key)
+    }
+  })
 }
 
 // Two batches in flight (or two instances) may lock the same rows in different orders; PostgreSQL

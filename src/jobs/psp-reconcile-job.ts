@@ -6,6 +6,7 @@ import { type HostedPsp } from '../adapters/payment/hosted-psp.ts'
 import { ORDER_LIFETIME_MS, settleCardPayment } from '../adapters/payment/card-payment.ts'
 import { findAttempt, lockAttempt, moveAttempt } from '../db/attempts.ts'
 import type { Database } from '../db/schema.ts'
+import { enqueueJob } from '../db/jobs.ts'
 import type { CreditMode } from '../db/credit-attempt.ts'
 import { withTransaction } from '../db/transaction.ts'
 import type { JobHandler } from './worker.ts'
@@ -19,7 +20,13 @@ export function createPspReconcileJob(deps: { db: Kysely<Database>; psp: HostedP
     const outcome = await settleCardPayment(deps.db, deps.psp, attemptId, 'reconcile', deps.creditMode)
     if (outcome === 'credited' || outcome === 'paid') deps.onCredited?.()
     if (outcome !== 'pending') return
-    if (Date.now() - attempt.createdAt.getTime() < ORDER_LIFETIME_MS) throw new Error('payment still pending')
+    const closesAt = attempt.createdAt.getTime() + ORDER_LIFETIME_MS
+    if (Date.now() < closesAt) {
+      if (job.tries < job.maxTries) throw new Error('payment still pending')
+      // Out of retries before the order closes: one last look just after it does.
+      await enqueueJob(deps.db, { kind: 'psp-reconcile', payload: { attemptId }, dedupeKey: `psp-reconcile:${attemptId}:final`, runAt: new Date(closesAt + 30_000), maxTries: 3 })
+      return
+    }
     await withTransaction(deps.db, async (trx) => {
       const locked = await lockAttempt(trx, attemptId)
       if (locked && (locked.state === 'paying' || locked.state === 'created')) await moveAttempt(trx, locked, 'expired', { reason: 'payment not completed in time' })

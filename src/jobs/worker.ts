@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs } from '../db/jobs.ts'
+import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs, renewLease } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 
 /** A job handler: resolve when done, throw to retry. */
@@ -33,8 +33,10 @@ export interface JobWorkerOptions {
 /** Start a worker. */
 export function startJobWorker(options: JobWorkerOptions): JobWorker {
   const worker = `worker-${randomUUID()}`
-  const concurrency = options.concurrency ?? 4
-  const leaseMs = options.leaseMs ?? 120_000
+  // Lifts mostly wait on a NAS (up to a minute for a silent one): many may run at once.
+  const concurrency = options.concurrency ?? 16
+  // Short leases, renewed while the job runs: a crashed instance's jobs are due again within seconds.
+  const leaseMs = options.leaseMs ?? 15_000
   const kinds = Object.keys(options.handlers)
   const running = new Set<Promise<void>>()
   let stopped = false
@@ -45,6 +47,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
 
   async function run(job: LeasedJob): Promise<void> {
     const handler = options.handlers[job.kind]!
+    const heartbeat = setInterval(() => void renewLease(options.db, job.id, worker, leaseMs).catch(() => {}), leaseMs / 3)
     try {
       await handler(job)
       await completeJob(options.db, job.id, worker)
@@ -53,6 +56,8 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       const delay = Math.min((options.backoffBaseMs ?? 2000) * 2 ** (job.tries - 1), options.backoffMaxMs ?? 300_000)
       options.log.warn({ job: job.id, kind: job.kind, tries: job.tries, giveUp, err: (err as Error).message }, 'job failed')
       await failJob(options.db, job.id, worker, (err as Error).message, delay, giveUp).catch(() => {})
+    } finally {
+      clearInterval(heartbeat)
     }
   }
 

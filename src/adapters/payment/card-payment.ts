@@ -38,16 +38,27 @@ export async function startCardPayment(
 }
 
 /** What settling did. */
-export type SettleOutcome = 'credited' | 'paid' | 'already-settled' | 'pending' | 'declined' | 'mismatch' | 'not-creditable'
+export type SettleOutcome = 'credited' | 'paid' | 'already-settled' | 'pending' | 'declined' | 'mismatch' | 'not-creditable' | 'paid-after-close'
 
 /** Re-query the order of `attemptId` and apply the provider's answer once. */
 export async function settleCardPayment(db: Kysely<Database>, psp: HostedPsp, attemptId: string, trigger: string, creditMode: CreditMode = 'built-in'): Promise<SettleOutcome> {
   const current = await db.selectFrom('rechargeAttempts').selectAll().where('id', '=', attemptId).executeTakeFirst()
   if (current === undefined || current.providerOrderId === null) throw new Error(`attempt ${attemptId} has no payment order`)
-  if (current.state !== 'paying' && current.state !== 'created') return 'already-settled'
+  const closed = current.state === 'expired' || current.state === 'declined'
+  if (current.state !== 'paying' && current.state !== 'created' && !closed) return 'already-settled'
   const order = await psp.getOrder(current.providerOrderId)
   return withTransaction(db, async (trx): Promise<SettleOutcome> => {
     const attempt = await lockAttempt(trx, attemptId)
+    if (attempt !== undefined && (attempt.state === 'expired' || attempt.state === 'declined')) {
+      // The subscriber paid an order we had given up on: the money is taken and nothing was
+      // credited. Never drop that silently: a person refunds or credits it.
+      if (order.status === 'paid' && !attempt.needsSupport) {
+        await trx.updateTable('rechargeAttempts').set({ needsSupport: true, supportReason: `paid after the attempt was ${attempt.state}: refund or credit by hand`, updatedAt: new Date() }).where('id', '=', attempt.id).execute()
+        await addEvent(trx, attempt.id, 'paid-after-close', { trigger, orderId: order.orderId, amount: order.amount, currency: order.currency, state: attempt.state })
+        return 'paid-after-close'
+      }
+      return 'already-settled'
+    }
     if (attempt === undefined || (attempt.state !== 'paying' && attempt.state !== 'created')) return 'already-settled'
     const detail = { trigger, orderId: order.orderId, status: order.status, amount: order.amount, currency: order.currency }
     if (!matches(order, attempt) || order.merchantId !== psp.merchantId) {
