@@ -93,7 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
-  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing })
+  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null })
   rechargeRoutes(app, {
     db: deps.db,
     portal: deps.config.portal,

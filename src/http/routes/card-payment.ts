@@ -20,6 +20,7 @@ import { messages, pickLanguage } from '../portal/i18n.ts'
 import { requestFacts } from '../request-facts.ts'
 import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { problemPage } from './problem-page.ts'
+import { contentSecurityPolicy } from '../plugins/security-headers.ts'
 
 /** What the card routes need. */
 export interface CardPaymentDeps {
@@ -79,7 +80,7 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
     if ('failed' in started) return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
     request.log.info({ attempt: attempt.reference, msisdn, amount }, 'card payment started')
     // The form's redirect leaves for the provider: allow exactly that origin for this answer.
-    reply.header('content-security-policy', `default-src 'none'; form-action 'self' ${deps.psp.origin}; frame-ancestors 'none'; base-uri 'none'`)
+    reply.header('content-security-policy', contentSecurityPolicy([deps.psp.origin]))
     return reply.code(303).header('location', started.payUrl).send()
   })
 

@@ -6,6 +6,7 @@ import type { PortalConfig } from '../../config/portal-config.ts'
 import type { Identification, Identifier } from '../../identification/identify.ts'
 import type { Account, BillingPort } from '../../recharge/ports.ts'
 import { issueFormToken } from '../portal/form-token.ts'
+import { contentSecurityPolicy } from '../plugins/security-headers.ts'
 import { pickLanguage } from '../portal/i18n.ts'
 import { portalView } from '../portal/portal-view.ts'
 import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
@@ -17,6 +18,8 @@ export interface PortalDeps {
   keys: Keys
   identifier: Identifier
   billing: BillingPort
+  /** The card payment provider's origin: the page's card form ends up there (CSP form-action). */
+  paymentOrigin: string | null
 }
 
 const CARRIED = ['continue', 'sig', REDIRECT_TOKEN_PARAM] as const
@@ -52,6 +55,9 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
       query: carried,
     })
     reply.header('cache-control', 'private, no-store').header('content-language', lang).type('text/html; charset=utf-8')
+    // A browser checks form-action against every redirect of a form's submission: the card form
+    // is answered with a redirect to the provider's page.
+    if (deps.paymentOrigin !== null && view.methods.card && view.showForms) reply.header('content-security-policy', contentSecurityPolicy([deps.paymentOrigin]))
     return reply.viewAsync('portal.eta', view)
   })
 }
