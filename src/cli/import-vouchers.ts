@@ -3,6 +3,7 @@
 // numbers; nothing is written unless the whole file is clean. Re-importing the same file is a
 // no-op (existing serials are checked, not overwritten), and a serial that exists with another
 // PIN or batch is reported as a conflict. PINs are stored only as keyed hashes.
+import type { HmacKey } from '../config/keys.ts'
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { Kysely } from 'kysely'
@@ -71,7 +72,7 @@ export async function readVoucherCsv(path: string): Promise<{ cards: { serial: s
 /** Import validated cards into `batch` (created if absent, must match if present). */
 export async function importVouchers(
   db: Kysely<Database>,
-  pinKey: Buffer,
+  pinKey: HmacKey,
   batch: VoucherBatchSpec,
   cards: { serial: string; pin: string; line: number }[],
   progress: (done: number, total: number) => void = () => {},

@@ -1,5 +1,6 @@
 // Demo data for the embedded default only (main.ts never calls this with DATABASE_URL). Every
 // insert is idempotent, so restarting `npm start` on the same ./data changes nothing.
+import type { HmacKey } from '../config/keys.ts'
 import type { Kysely } from 'kysely'
 import { hashVoucherPin } from '../adapters/payment/voucher-pin.ts'
 import { hashPassword } from '../staff/password.ts'
@@ -22,7 +23,7 @@ export const DEMO = Object.freeze({
 })
 
 /** Insert the demo NAS, lines (through opening ledger entries), vouchers and staff login. */
-export async function seedDemo(db: Kysely<Database>, voucherPinKey: Buffer): Promise<void> {
+export async function seedDemo(db: Kysely<Database>, voucherPinKey: HmacKey): Promise<void> {
   const passwordHash = await hashPassword(DEMO.staff.password)
   await withTransaction(db, async (trx) => {
     await trx

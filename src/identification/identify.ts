@@ -2,6 +2,7 @@
 // (through trusted proxies), a redirect token we signed, or an enrichment header from a trusted
 // proxy. The realm (APN/VRF/pool) comes from the listener or a trusted proxy's header, so two
 // APNs sharing a private pool never see each other's sessions.
+import type { HmacKey } from '../config/keys.ts'
 import type { Kysely } from 'kysely'
 import type { IdentificationConfig } from '../config/load-config.ts'
 import type { Database } from '../db/schema.ts'
@@ -46,7 +47,7 @@ export interface Identifier {
 export interface IdentifierDeps {
   db: Kysely<Database>
   config: IdentificationConfig
-  redirectTokenKey: Buffer
+  redirectTokenKey: HmacKey
   /** Sessions unseen for longer than this are not trusted (ms). */
   sessionMaxAgeMs: number
 }

@@ -2,6 +2,7 @@
 // from where it is known — the catch-all redirect that saw the subscriber's own socket — to the
 // portal, which may be reached through a proxy or another host. HMAC-SHA256, compared in
 // constant time; a token that fails any check is ignored, never trusted in part.
+import type { HmacKey } from '../config/keys.ts'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 /** What a redirect token vouches for. */
@@ -16,18 +17,18 @@ export interface RedirectClaims {
 const VERSION = 'r1'
 const MAC_BYTES = 16
 
-function mac(key: Buffer, payload: string): Buffer {
+function mac(key: HmacKey, payload: string): Buffer {
   return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES)
 }
 
 /** Sign `claims` into a URL-safe token. */
-export function signRedirectToken(key: Buffer, claims: RedirectClaims): string {
+export function signRedirectToken(key: HmacKey, claims: RedirectClaims): string {
   const payload = Buffer.from(JSON.stringify([VERSION, claims.nasId, claims.realm, claims.address, claims.exp])).toString('base64url')
   return `${payload}.${mac(key, payload).toString('base64url')}`
 }
 
 /** The claims of a valid, unexpired token; undefined for anything else. */
-export function verifyRedirectToken(key: Buffer, token: string, nowSeconds: number = Date.now() / 1000): RedirectClaims | undefined {
+export function verifyRedirectToken(key: HmacKey, token: string, nowSeconds: number = Date.now() / 1000): RedirectClaims | undefined {
   if (token.length > 512) return undefined
   const [payload, signature, extra] = token.split('.')
   if (payload === undefined || signature === undefined || extra !== undefined) return undefined

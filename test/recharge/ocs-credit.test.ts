@@ -1,5 +1,6 @@
 // Crediting through an OCS over HTTP: the credit job never credits twice, even when an answer is
 // lost (timeout after the OCS applied it), and a refusal is flagged for support.
+import type { HmacKey } from '../../src/config/keys.ts'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHttpOcs } from '../../src/adapters/billing/http-ocs.ts'
@@ -25,7 +26,7 @@ describe('recharge with the OCS as billing', () => {
   let app: FastifyInstance
   let worker: JobWorker
   let n = 20
-  let pinKey: Buffer
+  let pinKey: HmacKey
   let daClient: DynamicAuthorizationClient
 
   beforeAll(async () => {

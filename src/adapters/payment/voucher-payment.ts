@@ -3,6 +3,7 @@
 // attempt credited, lift job enqueued — so a retry, a double submit or a crash can never pay
 // twice or lose a payment. Wrong PINs are counted per line and per source address (in the
 // database, so the lockout holds across instances) and compared in constant time.
+import type { HmacKey } from '../../config/keys.ts'
 import type { Kysely } from 'kysely'
 import { lockAttempt, moveAttempt } from '../../db/attempts.ts'
 import { type CreditMode, creditPaidAttempt } from '../../db/credit-attempt.ts'
@@ -41,7 +42,7 @@ export async function isLockedOut(db: Kysely<Database>, subjects: string[]): Pro
 /** Redeem `serial`/`pin` for the attempt (state created) and credit the attempt's line. */
 export async function redeemVoucher(
   db: Kysely<Database>,
-  input: { attemptId: string; serial: string; pin: string; pinKey: Buffer; subjects: string[]; creditMode?: CreditMode },
+  input: { attemptId: string; serial: string; pin: string; pinKey: HmacKey; subjects: string[]; creditMode?: CreditMode },
 ): Promise<VoucherOutcome> {
   if (await isLockedOut(db, input.subjects)) {
     await withTransaction(db, async (trx) => {

@@ -3,6 +3,7 @@
 // (the catch-all), so the portal never becomes an open redirect: an unsigned or altered URL is
 // dropped, and only http(s) URLs of bounded length are ever carried. The signature also binds the
 // subscriber's address and an expiry.
+import type { HmacKey } from '../../config/keys.ts'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { RequestFacts } from '../../identification/identify.ts'
 import { verifyRedirectToken } from '../../identification/redirect-token.ts'
@@ -27,7 +28,7 @@ export function originalUrl(host: string | undefined, path: string): string | un
 /** How long a caught URL stays offered back. */
 export const CONTINUE_TTL_S = 24 * 60 * 60
 
-function mac(key: Buffer, url: string, subject: string, exp: number): string {
+function mac(key: HmacKey, url: string, subject: string, exp: number): string {
   return createHmac('sha256', key).update(`${url}\u0000${subject}\u0000${exp}`).digest().subarray(0, 12).toString('base64url')
 }
 
@@ -36,13 +37,13 @@ function mac(key: Buffer, url: string, subject: string, exp: number): string {
  * network address as the catch-all saw it) and an expiry: a URL harvested by someone else is
  * never offered to another subscriber.
  */
-export function continueParams(key: Buffer, url: string, subject: string, nowS: number = Date.now() / 1000): { continue: string; sig: string } {
+export function continueParams(key: HmacKey, url: string, subject: string, nowS: number = Date.now() / 1000): { continue: string; sig: string } {
   const exp = Math.floor(nowS) + CONTINUE_TTL_S
   return { continue: url, sig: `${exp}.${mac(key, url, subject, exp)}` }
 }
 
 /** The URL when signed for `subject`, unexpired, and still an http(s) URL we would carry; else undefined. */
-export function verifiedContinueUrl(key: Buffer, url: unknown, sig: unknown, subject: string, nowS: number = Date.now() / 1000): string | undefined {
+export function verifiedContinueUrl(key: HmacKey, url: unknown, sig: unknown, subject: string, nowS: number = Date.now() / 1000): string | undefined {
   if (typeof url !== 'string' || typeof sig !== 'string' || url.length > MAX_CONTINUE_URL || sig.length > 40) return undefined
   const [expText, given] = sig.split('.')
   const exp = Number(expText)
@@ -62,7 +63,7 @@ export function verifiedContinueUrl(key: Buffer, url: unknown, sig: unknown, sub
  * The address a continue URL is checked against on the portal's side: the one our redirect
  * token vouches for (the portal may be reached through another path), else the request's own.
  */
-export function continueSubject(redirectTokenKey: Buffer, facts: RequestFacts, locate: (facts: RequestFacts) => { address: string }): string {
+export function continueSubject(redirectTokenKey: HmacKey, facts: RequestFacts, locate: (facts: RequestFacts) => { address: string }): string {
   const claims = facts.redirectToken ? verifyRedirectToken(redirectTokenKey, facts.redirectToken) : undefined
   return claims?.address ?? locate(facts).address
 }
