@@ -92,6 +92,8 @@ async function start(): Promise<void> {
     const network = createRadiusNetwork({ directory, client: coaClient })
     jobs = startJobWorker({
       db: database.db,
+      concurrency: config.jobs.concurrency,
+      leaseMs: config.jobs.leaseMs,
       log: log.child({ part: 'jobs' }),
       handlers: {
         lift: createLiftJob({ db: database.db, network }),

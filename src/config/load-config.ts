@@ -34,6 +34,7 @@ export interface Config {
   readonly portal: Readonly<PortalConfig>
   readonly psp: Readonly<PspSettings> | null
   readonly billing: Readonly<BillingSettings>
+  readonly jobs: Readonly<{ concurrency: number; leaseMs: number }>
 }
 
 /** How HTTP requests are tied to lines. */
@@ -79,6 +80,10 @@ export function loadConfig(env: Env = process.env): Config {
   const identification = readIdentification(env, problems)
   const portal = readPortalConfig(env, port, database?.kind === 'embedded', problems)
   const billing = readBillingConfig(env, problems)
+  const jobs = {
+    concurrency: readInteger(env, 'JOB_CONCURRENCY', 16, 1, 256, problems),
+    leaseMs: readInteger(env, 'JOB_LEASE_MS', 15_000, 1000, 600_000, problems),
+  }
   const psp = readPspConfig(env, database?.kind === 'embedded', portal.url, problems)
   if (portal.paymentMethods.includes('card') && psp === null) {
     problems.push('PAYMENT_METHODS: card needs a payment provider (PSP_URL, PSP_MERCHANT_ID, PSP_API_KEY, PSP_WEBHOOK_SECRET)')
@@ -110,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
     portal: Object.freeze(portal),
     psp: psp === null ? null : Object.freeze(psp),
     billing: Object.freeze(billing),
+    jobs: Object.freeze(jobs),
   })
 }
 

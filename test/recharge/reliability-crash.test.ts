@@ -3,7 +3,7 @@
 // the line ends lifted — or failed and flagged for support when its NAS never answers. FreeRADIUS
 // plays the NAS (ACKs every CoA); a silent UDP socket plays a NAS that never answers.
 //   (a) killed right after the voucher POST was answered: credited, lift job queued, not yet run
-//       (the worker's 4 slots are held by lifts hanging on the silent NAS, so "not yet run" is
+//       (the worker's 4 slots — JOB_CONCURRENCY=4 here — are held by lifts hanging on the silent NAS, so "not yet run" is
 //       a fact, not a race);
 //   (b) killed while lift jobs run (retransmitting to the silent NAS); the NAS is then repointed
 //       to FreeRADIUS (nas_clients.coa_port) before the restart;
@@ -94,7 +94,9 @@ describe.skipIf(!runnable)('kill -9 of the gateway at each step of the voucher f
       .values(Array.from({ length: 40 }, (_, i) => ({ serial: `C-${1000 + i}`, batchId: batch.id, pinHash: hashVoucherPin(keys.voucherPin, `C-${1000 + i}`, `7777${1000 + i}`), status: 'unused' as const })))
       .execute()
     // The voucher key is derived from APP_SECRET exactly as the gateway derives it.
-    env = { DATABASE_URL: t.url!, APP_SECRET, NAS_REFRESH_MS: '200' }
+    // Four job slots, so four hung lifts make "queued, not yet run" a fact rather than a race, and
+    // a lease long enough that the restart below is sure to find the killed worker's leases held.
+    env = { DATABASE_URL: t.url!, APP_SECRET, NAS_REFRESH_MS: '200', JOB_CONCURRENCY: '4', JOB_LEASE_MS: '60000' }
   }, 60_000)
 
   afterAll(async () => {
@@ -147,7 +149,7 @@ describe.skipIf(!runnable)('kill -9 of the gateway at each step of the voucher f
     return db().selectFrom('jobs').selectAll().where('dedupeKey', '=', `lift:${id}`).executeTakeFirstOrThrow()
   }
 
-  /** Simulate the lease time passing for jobs a killed worker held (instead of sleeping up to 120 s). */
+  /** Simulate the lease time passing for jobs a killed worker held (instead of sleeping through it). */
   async function expireLeasesOf(workers: string[]): Promise<number> {
     if (workers.length === 0) return 0
     const result = await db()
@@ -215,16 +217,16 @@ describe.skipIf(!runnable)('kill -9 of the gateway at each step of the voucher f
     const radiusEvents = (await attemptEvents(db(), paidFirst.id)).filter((e) => e.kind === 'radius')
     expect(radiusEvents.map((e) => (e.detail as { outcome: unknown }).outcome)).toEqual([{ kind: 'ack' }])
 
-    // (b): the hung lifts are not retried while the dead worker's 120 s lease holds (finding: reported, not fixed).
+    // (b): the hung lifts are not retried while the dead worker's lease holds (JOB_LEASE_MS, 60 s here).
     const leases = await deadLeases()
     const longest = Math.max(...leases.filter((l) => deadWorkers.has(l.lockedBy)).map((l) => l.ms))
-    console.log(`[reliability-crash] (b) after restart the killed worker's lift leases still hold for ${Math.round(longest / 1000)} s (leaseMs 120 s, not configurable): those lifts would wait that long`)
+    console.log(`[reliability-crash] (b) after restart the killed worker's lift leases still hold for ${Math.round(longest / 1000)} s (JOB_LEASE_MS=60000 here; 15 s by default): those lifts wait that long`)
     await new Promise((r) => setTimeout(r, 2500)) // > 2 poll intervals of the new worker
     for (const hung of flakyAndDead) {
       expect((await findAttempt(db(), hung.id))!.state).toBe('lifting')
       expect((await liftJob(hung.id)).tries).toBe(1)
     }
-    // Simulate the lease running out (instead of waiting ~2 minutes).
+    // Simulate the lease running out (instead of waiting for it).
     expect(await expireLeasesOf([...deadWorkers])).toBe(4)
     const expiredAt = Date.now()
     for (const hung of flakyAndDead.filter((h) => h.line.nas === 'nas-flaky')) {
