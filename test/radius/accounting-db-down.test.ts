@@ -7,28 +7,11 @@ import { type AccountingStack, startAccountingStack } from '../helpers/accountin
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { type PgProxy, startPgProxy } from '../helpers/pg-proxy.ts'
 import { signedAccountingRequest, startAttributes } from './helpers/accounting-request.ts'
+import { sendAndCollect } from './helpers/udp.ts'
 
 const SECRET = Buffer.from('testing123')
 
-/** Send and collect answers: until shortly after the first, or `waitMs` of silence. */
-async function send(socket: Socket, port: number, datagram: Buffer, waitMs: number): Promise<Buffer[]> {
-  const answers: Buffer[] = []
-  await new Promise<void>((resolve) => {
-    const giveUp = setTimeout(done, waitMs)
-    function done() {
-      clearTimeout(giveUp)
-      socket.off('message', onMessage)
-      resolve()
-    }
-    function onMessage(m: Buffer) {
-      answers.push(m)
-      if (answers.length === 1) setTimeout(done, 100)
-    }
-    socket.on('message', onMessage)
-    socket.send(datagram, port, '127.0.0.1')
-  })
-  return answers
-}
+const send = sendAndCollect
 
 // Cutting a connection needs a server to cut; the embedded database lives in this process.
 describe.skipIf(!process.env.DATABASE_URL)('accounting while PostgreSQL is unreachable', () => {

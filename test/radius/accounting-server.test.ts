@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { type AccountingStack, startAccountingStack } from '../helpers/accounting.ts'
 import { signedAccountingRequest, startAttributes } from './helpers/accounting-request.ts'
+import { sendAndCollect } from './helpers/udp.ts'
 
 const SECRET = Buffer.from('testing123')
 const STRICT_SECRET = Buffer.from('strict-secret')
@@ -16,28 +17,7 @@ async function bindFrom(address: string): Promise<Socket> {
   return socket
 }
 
-/**
- * Send `datagram` and collect the answers: until 150 ms after the first one (so a second answer
- * would be seen), or `waitMs` when none comes (how long a silence proves "not answered").
- */
-async function send(socket: Socket, port: number, datagram: Buffer, waitMs = 5000): Promise<Buffer[]> {
-  const answers: Buffer[] = []
-  await new Promise<void>((resolve) => {
-    const giveUp = setTimeout(done, waitMs)
-    function done() {
-      clearTimeout(giveUp)
-      socket.off('message', onMessage)
-      resolve()
-    }
-    function onMessage(m: Buffer) {
-      answers.push(m)
-      if (answers.length === 1) setTimeout(done, 150)
-    }
-    socket.on('message', onMessage)
-    socket.send(datagram, port, '127.0.0.1')
-  })
-  return answers
-}
+const send = sendAndCollect
 
 function start(id: number, overrides: Record<string, string | number>, secret = SECRET, messageAuthenticator = false): Buffer {
   return signedAccountingRequest({ identifier: id, secret, attributes: startAttributes(overrides), messageAuthenticator })

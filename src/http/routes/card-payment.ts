@@ -14,12 +14,10 @@ import { createAttempt, findAttempt, findAttemptByOrder } from '../../db/attempt
 import type { Database } from '../../db/schema.ts'
 import type { CreditMode } from '../../db/credit-attempt.ts'
 import type { Identifier } from '../../identification/identify.ts'
-import { normaliseMsisdn } from '../../identification/msisdn.ts'
-import { checkFormToken } from '../portal/form-token.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
-import { requestFacts } from '../request-facts.ts'
 import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { problemPage } from './problem-page.ts'
+import { lineToRecharge, readRechargeForm } from './recharge-form.ts'
 import { contentSecurityPolicy } from '../plugins/security-headers.ts'
 
 /** What the card routes need. */
@@ -48,16 +46,12 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
   })
 
   app.post('/recharge/card', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const lang = pickLanguage(body.lang, request.headers['accept-language'])
-    const t = messages(lang)
-    const facts = { ...requestFacts(request), redirectToken: typeof body.rt === 'string' ? body.rt : undefined }
-    const located = deps.identifier.locate(facts)
-    if (!checkFormToken(deps.keys.formToken, located.address, body.ft)) return problemPage(reply, 403, lang, t.formExpired)
+    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken)
+    if (!genuine) return problemPage(reply, 403, lang, t.formExpired)
     const amount = Number(body.amount)
     if (!deps.portal.amountsMinor.includes(amount)) return problemPage(reply, 400, lang, t.declinedOther)
     const who = await deps.identifier.identify(facts)
-    const msisdn = who.identified ? who.msisdn : typeof body.msisdn === 'string' ? normaliseMsisdn(body.msisdn, deps.countryCode) : null
+    const msisdn = lineToRecharge(who, body, deps.countryCode)
     if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber)
     const attempt = await createAttempt(
       deps.db,

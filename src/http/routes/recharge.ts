@@ -2,6 +2,7 @@
 // refreshing itself without JavaScript until the line is restored (or says what happens next).
 import type { FastifyInstance } from 'fastify'
 import { problemPage } from './problem-page.ts'
+import { lineToRecharge, readRechargeForm } from './recharge-form.ts'
 import type { Kysely } from 'kysely'
 import { isLockedOut, lockoutSubjects, redeemVoucher } from '../../adapters/payment/voucher-payment.ts'
 import type { Keys } from '../../config/keys.ts'
@@ -9,12 +10,9 @@ import type { PortalConfig } from '../../config/portal-config.ts'
 import { attemptEvents, createAttempt, findAttempt } from '../../db/attempts.ts'
 import type { Database } from '../../db/schema.ts'
 import type { Identifier } from '../../identification/identify.ts'
-import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
 import type { CreditMode } from '../../db/credit-attempt.ts'
-import { checkFormToken } from '../portal/form-token.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
-import { requestFacts } from '../request-facts.ts'
 import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { attemptStatusView } from '../portal/attempt-status-view.ts'
 
@@ -36,18 +34,14 @@ const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
 /** Register the recharge routes. */
 export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
   app.post('/recharge/voucher', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const lang = pickLanguage(body.lang, request.headers['accept-language'])
-    const t = messages(lang)
-    const facts = { ...requestFacts(request), redirectToken: typeof body.rt === 'string' ? body.rt : undefined }
-    const located = deps.identifier.locate(facts)
-    if (!checkFormToken(deps.keys.formToken, located.address, body.ft)) return problemPage(reply, 403, lang, t.formExpired)
+    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken)
+    if (!genuine) return problemPage(reply, 403, lang, t.formExpired)
     const serial = String(body.serial ?? '').trim().toUpperCase()
     const pin = String(body.pin ?? '').replace(/[\s-]/g, '')
     if (!/^[0-9A-Z-]{4,40}$/.test(serial) || !/^\d{4,32}$/.test(pin)) return problemPage(reply, 400, lang, t.badInput)
 
     const who = await deps.identifier.identify(facts)
-    const msisdn = who.identified ? who.msisdn : typeof body.msisdn === 'string' ? normaliseMsisdn(body.msisdn, deps.countryCode) : null
+    const msisdn = lineToRecharge(who, body, deps.countryCode)
     if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber)
     const subjects = lockoutSubjects(msisdn, located.address)
     if (await isLockedOut(deps.db, subjects)) return problemPage(reply, 429, lang, t.declinedLocked)

@@ -88,3 +88,27 @@ export function runRadclient(
     child.stdin.end(input)
   })
 }
+
+/**
+ * Send `datagram` to 127.0.0.1:`port` and collect the answers: until `settleMs` after the first
+ * (so a second answer would be seen), or `waitMs` when none comes (how long a silence proves
+ * "not answered").
+ */
+export async function sendAndCollect(socket: Socket, port: number, datagram: Buffer, waitMs = 5000, settleMs = 150): Promise<Buffer[]> {
+  const answers: Buffer[] = []
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(done, waitMs)
+    function done() {
+      clearTimeout(giveUp)
+      socket.off('message', onMessage)
+      resolve()
+    }
+    function onMessage(m: Buffer) {
+      answers.push(m)
+      if (answers.length === 1) setTimeout(done, settleMs)
+    }
+    socket.on('message', onMessage)
+    socket.send(datagram, port, '127.0.0.1')
+  })
+  return answers
+}
