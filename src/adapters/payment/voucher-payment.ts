@@ -59,7 +59,8 @@ export async function redeemVoucher(
       .innerJoin('voucherBatches', 'voucherBatches.id', 'vouchers.batchId')
       .select(['vouchers.serial', 'vouchers.pinHash', 'vouchers.status', 'voucherBatches.valueMinor', 'voucherBatches.currency', 'voucherBatches.expiresAt'])
       .where('vouchers.serial', '=', input.serial)
-      .forUpdate()
+      // Only the card's row: locking its batch too would queue every redemption of the batch.
+      .forUpdate(['vouchers'])
       .executeTakeFirst()
     // An unknown serial costs the same hash as a known one, so timing tells nothing.
     const matches = voucherPinMatches(input.pinKey, input.serial, input.pin, voucher?.pinHash ?? Buffer.alloc(32))
