@@ -9,7 +9,7 @@ import { canonicalPrefix, toAccountingRecord } from '../../src/identification/ac
 import { createSessionRecorder, type SessionRecorder } from '../../src/identification/session-recorder.ts'
 import type { AccountingRequest } from '../../src/radius/accounting-server.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { addNasClient, type SessionFields, sessionRecord } from '../identification/fixtures.ts'
+import { addNasClient, type SessionFields, sessionRecord } from '../helpers/fixtures.ts'
 
 const TOUCH_AFTER_MS = 60_000
 // Event times are recent (so the max-age filter never hides them) and whole milliseconds.

@@ -1,8 +1,8 @@
 // RFC 8908 Captive Portal API at /.well-known/captive-portal: the OS asks whether the line is
 // captive and where the user portal is; the answer follows the line's real state in billing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
+import { addLines, addNasClient, startSessions } from '../helpers/fixtures.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
 const PORTAL = 'https://portal.carrier.test'
@@ -22,26 +22,16 @@ describe('RFC 8908 captive portal API', () => {
   beforeAll(async () => {
     t = await createTestDatabase()
     const db = t.handle.db
-    const nas = await db
-      .insertInto('nasClients')
-      .values({ name: 'pgw-api', address: '192.0.2.11/32', secret: 'testing123', realm: 'default', requireMessageAuthenticator: true, coaHost: null, coaPort: 3799, liftProfile: 'coa' })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    await db
-      .insertInto('lines')
-      .values([
-        { msisdn: CLIENTS.arrears.msisdn, balanceMinor: -1200, currency: 'CNY', status: 'suspended', suspensionReason: 'arrears', restoreThresholdMinor: 0 },
-        { msisdn: CLIENTS.administrative.msisdn, balanceMinor: 500, currency: 'CNY', status: 'suspended', suspensionReason: 'administrative', restoreThresholdMinor: 0 },
-        { msisdn: CLIENTS.active.msisdn, balanceMinor: 800, currency: 'CNY', status: 'active', suspensionReason: null, restoreThresholdMinor: 0 },
-      ])
-      .execute()
-    const recorder = createSessionRecorder(db, { touchAfterMs: 0 })
-    for (const [name, client] of Object.entries(CLIENTS)) {
-      await recorder.record({
-        kind: 'start', nasId: nas.id, realm: 'default', acctSessionId: `api-${name}`, msisdn: client.msisdn, imsi: null,
-        framedIp: client.address, framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(), stopReason: null,
-      })
-    }
+    const nasId = await addNasClient(db, { name: 'pgw-api', address: '192.0.2.11/32', realm: 'default' })
+    await addLines(db, [
+      { msisdn: CLIENTS.arrears.msisdn, balanceMinor: -1200, status: 'suspended', suspensionReason: 'arrears' },
+      { msisdn: CLIENTS.administrative.msisdn, balanceMinor: 500, status: 'suspended', suspensionReason: 'administrative' },
+      { msisdn: CLIENTS.active.msisdn, balanceMinor: 800, status: 'active' },
+    ])
+    await startSessions(
+      db,
+      Object.entries(CLIENTS).map(([name, client]) => ({ nasId, acctSessionId: `api-${name}`, msisdn: client.msisdn!, framedIp: client.address })),
+    )
     a = await buildTestApp(t.handle, { PORTAL_URL: PORTAL })
   })
   afterAll(async () => {
@@ -81,12 +71,9 @@ describe('RFC 8908 captive portal API', () => {
   it('follows billing: captive, then not captive once the line is restored', async () => {
     const msisdn = '8613800000209'
     const db = t.handle.db
-    await db.insertInto('lines').values({ msisdn, balanceMinor: -50, currency: 'CNY', status: 'suspended', suspensionReason: 'arrears', restoreThresholdMinor: 0 }).execute()
+    await addLines(db, [{ msisdn, balanceMinor: -50, status: 'suspended', suspensionReason: 'arrears' }])
     const nas = await db.selectFrom('nasClients').select('id').executeTakeFirstOrThrow()
-    await createSessionRecorder(db, { touchAfterMs: 0 }).record({
-      kind: 'start', nasId: nas.id, realm: 'default', acctSessionId: 'api-restored', msisdn, imsi: null,
-      framedIp: '10.2.0.9', framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(), stopReason: null,
-    })
+    await startSessions(db, [{ nasId: nas.id, acctSessionId: 'api-restored', msisdn, framedIp: '10.2.0.9' }])
     expect(await ask('10.2.0.9')).toEqual(CAPTIVE)
     await db.updateTable('lines').set({ status: 'active', suspensionReason: null, balanceMinor: 4950 }).where('msisdn', '=', msisdn).execute()
     expect(await ask('10.2.0.9')).toEqual({ captive: false })

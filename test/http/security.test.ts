@@ -4,8 +4,8 @@
 // what a client writes into the URL is never reflected as markup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRedirectToken, verifyRedirectToken } from '../../src/identification/redirect-token.ts'
-import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
+import { addLines, addNasClient, startSessions } from '../helpers/fixtures.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
 const PORTAL = 'http://portal.carrier.test'
@@ -28,25 +28,15 @@ describe('portal security', () => {
   beforeAll(async () => {
     t = await createTestDatabase()
     const db = t.handle.db
-    const nas = await db
-      .insertInto('nasClients')
-      .values({ name: 'pgw-security', address: '192.0.2.14/32', secret: 'testing123', realm: 'default', requireMessageAuthenticator: true, coaHost: null, coaPort: 3799, liftProfile: 'coa' })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    await db
-      .insertInto('lines')
-      .values([
-        { msisdn: VICTIM.msisdn, balanceMinor: -1234, currency: 'CNY', status: 'suspended', suspensionReason: 'arrears', restoreThresholdMinor: 0 },
-        { msisdn: ATTACKER.msisdn, balanceMinor: 7700, currency: 'CNY', status: 'active', suspensionReason: null, restoreThresholdMinor: 0 },
-      ])
-      .execute()
-    const recorder = createSessionRecorder(db, { touchAfterMs: 0 })
-    for (const [name, s] of [['victim', VICTIM], ['attacker', ATTACKER]] as const) {
-      await recorder.record({
-        kind: 'start', nasId: nas.id, realm: 'default', acctSessionId: `sec-${name}`, msisdn: s.msisdn, imsi: null,
-        framedIp: s.address, framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(), stopReason: null,
-      })
-    }
+    const nasId = await addNasClient(db, { name: 'pgw-security', address: '192.0.2.14/32', realm: 'default' })
+    await addLines(db, [
+      { msisdn: VICTIM.msisdn, balanceMinor: -1234, status: 'suspended', suspensionReason: 'arrears' },
+      { msisdn: ATTACKER.msisdn, balanceMinor: 7700, status: 'active' },
+    ])
+    await startSessions(db, [
+      { nasId, acctSessionId: 'sec-victim', msisdn: VICTIM.msisdn, framedIp: VICTIM.address },
+      { nasId, acctSessionId: 'sec-attacker', msisdn: ATTACKER.msisdn, framedIp: ATTACKER.address },
+    ])
     a = await buildTestApp(t.handle, ENV)
   })
   afterAll(async () => {

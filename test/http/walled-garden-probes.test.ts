@@ -3,8 +3,8 @@
 // it can, so the sheet closes by itself. Lines and sessions are real rows in one database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAPTIVE_PROBES, type CaptiveProbe } from '../../src/http/walled-garden/captive-probes.ts'
-import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
+import { addLines, addNasClient, startSessions } from '../helpers/fixtures.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
 const PORTAL = 'http://portal.carrier.test'
@@ -25,27 +25,16 @@ describe('captive probes', () => {
   beforeAll(async () => {
     t = await createTestDatabase()
     const db = t.handle.db
-    const nas = await db
-      .insertInto('nasClients')
-      .values({ name: 'pgw-probes', address: '192.0.2.10/32', secret: 'testing123', realm: 'default', requireMessageAuthenticator: true, coaHost: null, coaPort: 3799, liftProfile: 'coa' })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    await db
-      .insertInto('lines')
-      .values([
-        { msisdn: CLIENTS.suspended.msisdn, balanceMinor: -300, currency: 'CNY', status: 'suspended', suspensionReason: 'arrears', restoreThresholdMinor: 0 },
-        { msisdn: CLIENTS.fraud.msisdn, balanceMinor: 9000, currency: 'CNY', status: 'suspended', suspensionReason: 'fraud', restoreThresholdMinor: 0 },
-        { msisdn: CLIENTS.active.msisdn, balanceMinor: 2500, currency: 'CNY', status: 'active', suspensionReason: null, restoreThresholdMinor: 0 },
-      ])
-      .execute()
-    const recorder = createSessionRecorder(db, { touchAfterMs: 0 })
-    for (const [name, client] of Object.entries(CLIENTS)) {
-      if (client.msisdn === null) continue
-      await recorder.record({
-        kind: 'start', nasId: nas.id, realm: 'default', acctSessionId: `probe-${name}`, msisdn: client.msisdn, imsi: null,
-        framedIp: client.address, framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(), stopReason: null,
-      })
-    }
+    const nasId = await addNasClient(db, { name: 'pgw-probes', address: '192.0.2.10/32', realm: 'default' })
+    await addLines(db, [
+      { msisdn: CLIENTS.suspended.msisdn, balanceMinor: -300, status: 'suspended', suspensionReason: 'arrears' },
+      { msisdn: CLIENTS.fraud.msisdn, balanceMinor: 9000, status: 'suspended', suspensionReason: 'fraud' },
+      { msisdn: CLIENTS.active.msisdn, balanceMinor: 2500, status: 'active' },
+    ])
+    await startSessions(
+      db,
+      Object.entries(CLIENTS).filter(([, c]) => c.msisdn !== null).map(([name, client]) => ({ nasId, acctSessionId: `probe-${name}`, msisdn: client.msisdn!, framedIp: client.address })),
+    )
     a = await buildTestApp(t.handle, { PORTAL_URL: PORTAL })
   })
   afterAll(async () => {
@@ -134,12 +123,9 @@ describe('captive probes', () => {
   it('follows the line: captive while suspended, success as soon as billing says active', async () => {
     const p = CAPTIVE_PROBES.find((x) => x.host === 'captive.apple.com')!
     const msisdn = '8613800000109'
-    await t.handle.db.insertInto('lines').values({ msisdn, balanceMinor: -100, currency: 'CNY', status: 'suspended', suspensionReason: 'arrears', restoreThresholdMinor: 0 }).execute()
+    await addLines(t.handle.db, [{ msisdn, balanceMinor: -100, status: 'suspended', suspensionReason: 'arrears' }])
     const nas = await t.handle.db.selectFrom('nasClients').select('id').executeTakeFirstOrThrow()
-    await createSessionRecorder(t.handle.db, { touchAfterMs: 0 }).record({
-      kind: 'start', nasId: nas.id, realm: 'default', acctSessionId: 'probe-lifted', msisdn, imsi: null,
-      framedIp: '10.1.0.9', framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(), stopReason: null,
-    })
+    await startSessions(t.handle.db, [{ nasId: nas.id, acctSessionId: 'probe-lifted', msisdn, framedIp: '10.1.0.9' }])
     expectCaptive(await probe(p, '10.1.0.9'), p)
     await t.handle.db.updateTable('lines').set({ status: 'active', suspensionReason: null, balanceMinor: 1900 }).where('msisdn', '=', msisdn).execute()
     expectSuccess(await probe(p, '10.1.0.9'), p)

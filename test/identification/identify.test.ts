@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { buildTestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { addNasClient, sessionRecord } from './fixtures.ts'
+import { addNasClient, sessionRecord } from '../helpers/fixtures.ts'
 
 interface IdentifyAnswer {
   identified: boolean

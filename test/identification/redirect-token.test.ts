@@ -8,7 +8,7 @@ import { createSessionRecorder } from '../../src/identification/session-recorder
 import { type RedirectClaims, signRedirectToken, verifyRedirectToken } from '../../src/identification/redirect-token.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { addNasClient, sessionRecord } from './fixtures.ts'
+import { addNasClient, sessionRecord } from '../helpers/fixtures.ts'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 const SOCKET = '198.51.100.7'

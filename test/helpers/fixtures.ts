@@ -1,9 +1,9 @@
-// Shared set-up for the identification and session-store tests: NAS clients inserted as an
-// operator would, and accounting records shaped as toAccountingRecord produces them, so the
-// sessions themselves are written by the real recorder.
+// Shared set-up for tests: NAS clients and billing lines inserted as an operator would, and
+// accounting records shaped as toAccountingRecord produces them, so sessions are written by the
+// real recorder.
 import type { Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.ts'
-import type { AccountingRecord } from '../../src/identification/session-recorder.ts'
+import { type AccountingRecord, createSessionRecorder } from '../../src/identification/session-recorder.ts'
 
 /** Insert a NAS client and return its id. */
 export async function addNasClient(db: Kysely<Database>, fields: { name: string; address: string; realm: string }): Promise<number> {
@@ -42,5 +42,32 @@ export function sessionRecord(kind: 'start' | 'interim' | 'stop', f: SessionFiel
     delegatedIpv6Prefix: f.delegatedIpv6Prefix ?? null,
     eventTime: f.eventTime,
     stopReason: kind === 'stop' ? (f.stopReason ?? 'stop') : null,
+  }
+}
+
+/** A billing line: suspended for `reason` with `balanceMinor`, or active. */
+export interface LineFields {
+  msisdn: string
+  balanceMinor: number
+  status: 'active' | 'suspended'
+  suspensionReason?: 'arrears' | 'fraud' | 'administrative' | 'other' | null
+}
+
+/** Insert billing lines (CNY, restored at 0.00). */
+export async function addLines(db: Kysely<Database>, lines: LineFields[]): Promise<void> {
+  await db
+    .insertInto('lines')
+    .values(lines.map((l) => ({ msisdn: l.msisdn, balanceMinor: l.balanceMinor, currency: 'CNY', status: l.status, suspensionReason: l.suspensionReason ?? null, restoreThresholdMinor: 0 })))
+    .execute()
+}
+
+/** Store accounting Starts (now, realm "default" unless given) through the real recorder. */
+export async function startSessions(
+  db: Kysely<Database>,
+  sessions: { nasId: number; acctSessionId: string; msisdn: string; framedIp: string; realm?: string }[],
+): Promise<void> {
+  const recorder = createSessionRecorder(db, { touchAfterMs: 0 })
+  for (const s of sessions) {
+    await recorder.record(sessionRecord('start', { ...s, realm: s.realm ?? 'default', eventTime: new Date() }))
   }
 }
