@@ -47,7 +47,21 @@ export function createSessionRecorder(db: Kysely<Database>, options: SessionReco
     options.maxBatch ?? 2000,
     options.maxFlushes ?? 1,
   )
-  return { record: (r) => commit.submit(r), pending: commit.pending, drain: commit.drain }
+  const unchanged: Promise<RecordOutcome> = Promise.resolve('unchanged')
+  return {
+    // An Interim that repeats what this instance knows is durable, and is not yet due a touch, has
+    // nothing to write: it is answered at once instead of waiting for a batch. Anything else (and
+    // every cache miss) goes through the batch, which reads the database when it must.
+    record(r) {
+      if (r.kind === 'interim') {
+        const known = cache.get(sessionKey(r))
+        if (known !== undefined && known.stoppedAt === null && sameMapping(known, r) && r.eventTime.getTime() - known.lastSeenAt.getTime() <= options.touchAfterMs) return unchanged
+      }
+      return commit.submit(r)
+    },
+    pending: commit.pending,
+    drain: commit.drain,
+  }
 }
 
 async function flush(db: Kysely<Database>, batch: AccountingRecord[], touchAfterMs: number, cache: SessionStateCache): Promise<RecordOutcome[]> {

@@ -292,3 +292,38 @@ describe('session store', () => {
     expect((await row(nas1, 'fresh')).stoppedAt).toBeNull()
   })
 })
+
+describe('an unchanged Interim-Update', () => {
+  it('is answered at once from what this instance stored, even while a batch of writes is stuck behind a lock', async () => {
+    const t = await createTestDatabase()
+    try {
+      const db = t.handle.db
+      const nasId = await addNasClient(db, { name: 'pgw-x', address: '192.0.2.9/32', realm: 'apn-x' })
+      const recorder = createSessionRecorder(db, { touchAfterMs: TOUCH_AFTER_MS, maxFlushes: 1 })
+      const fields = (acctSessionId: string, framedIp: string, seconds: number): SessionFields => ({ nasId, realm: 'apn-x', acctSessionId, framedIp, eventTime: at(seconds), msisdn: '8613800000009' })
+      expect(await recorder.record(sessionRecord('start', fields('kept', '10.9.0.1', 0)))).toBe('stored')
+
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      let locked!: () => void
+      const isLocked = new Promise<void>((resolve) => (locked = resolve))
+      const holder = db.transaction().execute(async (trx) => {
+        await sql`lock table radius_sessions in exclusive mode`.execute(trx)
+        locked()
+        await gate
+      })
+      await isLocked
+      let otherDone = false
+      const other = recorder.record(sessionRecord('start', fields('other', '10.9.0.2', 5))).finally(() => (otherDone = true))
+      const answer = await Promise.race([recorder.record(sessionRecord('interim', fields('kept', '10.9.0.1', 30))), new Promise((resolve) => setTimeout(() => resolve('timed out'), 2000))])
+      expect(answer).toBe('unchanged')
+      expect(otherDone).toBe(false)
+      release()
+      await holder
+      expect(await other).toBe('stored')
+      await recorder.drain()
+    } finally {
+      await t.destroy()
+    }
+  })
+})
