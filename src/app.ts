@@ -1,5 +1,6 @@
 // Builds the Fastify app without listening: main.ts listens, tests use app.inject().
 import { randomUUID } from 'node:crypto'
+import http from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config/load-config.ts'
@@ -17,7 +18,7 @@ import { cardPaymentRoutes } from './http/routes/card-payment.ts'
 import type { HostedPsp } from './adapters/payment/hosted-psp.ts'
 import { captiveApiRoutes } from './http/routes/captive-api.ts'
 import { portalRoutes } from './http/routes/portal.ts'
-import { createPortalLocator, hostName, registerWalledGarden } from './http/walled-garden/walled-garden.ts'
+import { createPortalLocator, createWalledGarden, hostName } from './http/walled-garden/walled-garden.ts'
 import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
@@ -48,7 +49,19 @@ export interface AppDeps {
 /** Build the HTTP app with every route registered. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
+  const garden = createWalledGarden({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
   const app = Fastify({
+    // A request for a foreign host is answered before Fastify sees it (no routing, hooks or
+    // per-request logger): the catch-all stays as cheap as a bare redirect under any load.
+    serverFactory: (handler, options) => {
+      const server = http.createServer((req, res) => {
+        if (!garden.catchAll(req, res)) handler(req, res)
+      })
+      server.keepAliveTimeout = options.keepAliveTimeout as number
+      server.requestTimeout = options.requestTimeout as number
+      server.setTimeout(options.connectionTimeout as number)
+      return server
+    },
     loggerInstance: deps.log.child({ part: 'http' }) as FastifyBaseLogger,
     // Never trust a client's request id or forwarded address: identity comes from the network.
     genReqId: () => randomUUID(),
@@ -77,8 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
   registerSecurityHeaders(app)
   registerRequestMetrics(app, deps.metrics)
-  // Before everything else that does work: a foreign Host is caught here.
-  registerWalledGarden(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
+  // Before everything else that does work: captive probes (and, under app.inject, every foreign Host).
+  garden.register(app)
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
   await app.register(formbody, { bodyLimit: 16 * 1024 })
   // Per subscriber address (through trusted proxies), never per proxy.

@@ -2,6 +2,7 @@
 // route, with a 302 to the portal (or 511 to a client that does not want HTML), and without any
 // database work. The whole file runs over a database that is closed before the first request:
 // every catch-all answer below is given with no database at all, while /portal degrades.
+import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_CONTINUE_URL, originalUrl, verifiedContinueUrl } from '../../src/http/walled-garden/continue-url.ts'
@@ -14,6 +15,19 @@ const ENV = { PORTAL_URL: PORTAL, RECHARGE_USSD: '*101#', RECHARGE_SMS_NUMBER: '
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const
 const SUBSCRIBER = '10.1.0.5'
 const FOREIGN = 'news.example.com'
+
+/** One request with exactly these headers (fetch would not let us set Host), the whole answer read. */
+function rawHttp(url: string, method: string, headers: Record<string, string>, payload?: string, agent?: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: agent ?? false }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    request.on('error', reject)
+    request.end(payload)
+  })
+}
 
 function unescapeHtml(text: string): string {
   return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
@@ -231,6 +245,37 @@ describe('the catch-all (with the database closed: it must not need one)', () =>
         const params = portalTarget(res.headers.location)
         expect(params.has('continue')).toBe(false)
         expectRedirectToken(params, '127.0.0.1')
+      })
+
+      it.each(METHODS)('answers %s for a foreign host on the server itself, before any route: 302 with every security header, 511 without HTML', async (method) => {
+        const target = `http://127.0.0.1:${port}/news/today?id=7`
+        const asBrowser = await rawHttp(target, method, { host: FOREIGN, accept: 'text/html' })
+        expect(asBrowser.status).toBe(302)
+        expect(asBrowser.headers['cache-control']).toBe('no-store')
+        expect(asBrowser.headers['content-security-policy']).toContain("frame-ancestors 'none'")
+        expect(asBrowser.headers['x-content-type-options']).toBe('nosniff')
+        expect(asBrowser.headers['referrer-policy']).toBe('no-referrer')
+        expect(asBrowser.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+        expectSignedOriginal(portalTarget(asBrowser.headers.location as string), `http://${FOREIGN}/news/today?id=7`)
+        const asApp = await rawHttp(target, method, { host: FOREIGN, accept: 'application/json' })
+        expect(asApp.status).toBe(511)
+        expect(asApp.headers['content-type']).toBe('text/html; charset=utf-8')
+        if (method !== 'HEAD') expect(unescapeHtml(asApp.body)).toContain(`${PORTAL}/portal?`)
+      })
+
+      it('keeps a keep-alive connection usable after answering a request whose body it never read', async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+        try {
+          const target = `http://127.0.0.1:${port}/upload`
+          const first = await rawHttp(target, 'POST', { host: FOREIGN, accept: 'text/html', 'content-type': 'text/plain' }, 'x'.repeat(200_000), agent)
+          expect(first.status).toBe(302)
+          const second = await rawHttp(target, 'GET', { host: FOREIGN, accept: 'text/html' }, undefined, agent)
+          expect(second.status).toBe(302)
+          const own = await rawHttp(`http://127.0.0.1:${port}/healthz`, 'GET', { host: 'portal.carrier.test' }, undefined, agent)
+          expect(own.status).toBe(200)
+        } finally {
+          agent.destroy()
+        }
       })
 
       it('still carries a plain original URL over the same socket', async () => {

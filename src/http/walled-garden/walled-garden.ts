@@ -1,7 +1,11 @@
 // The walled garden in front of every route: a request whose Host is not the portal's own was
 // redirected here by the network. A captive probe gets the answer its OS expects (captive while
 // the line is suspended, success once it is not); anything else gets a 302 to the portal (or 511,
-// RFC 6585, for clients that do not want HTML) — with no database work on that path.
+// RFC 6585, for clients that do not want HTML) — with no database work on that path. That answer
+// is written straight on the Node response, before Fastify routes anything (see app.ts's
+// serverFactory): it is most of the traffic a suspended line sends, and must stay cheap under load.
+import { randomUUID } from 'node:crypto'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, type Registry } from 'prom-client'
 import type { PortalConfig } from '../../config/portal-config.ts'
@@ -10,6 +14,7 @@ import type { Identifier } from '../../identification/identify.ts'
 import { signRedirectToken } from '../../identification/redirect-token.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
 import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
+import { SECURITY_HEADERS } from '../plugins/security-headers.ts'
 import { type CaptiveProbe, findProbe } from './captive-probes.ts'
 import { continueParams, originalUrl } from './continue-url.ts'
 
@@ -31,12 +36,19 @@ export function hostName(header: string | undefined): string | undefined {
   return match?.[1]?.toLowerCase()
 }
 
+/** What the walled garden reads of a request: a Node IncomingMessage and a FastifyRequest both fit. */
+export interface CaughtRequest {
+  readonly socket: { readonly remoteAddress?: string | undefined; readonly localAddress?: string | undefined; readonly localPort?: number | undefined }
+  readonly headers: IncomingHttpHeaders
+  readonly url?: string | undefined
+}
+
 /**
  * Builds the portal URL a caught request is sent to: the original URL (when it can be carried)
  * signed for the subscriber's address, and a redirect token with the subscriber's realm and
  * address. Uses only the socket and headers, so it also serves requests Fastify could not parse.
  */
-export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'keys' | 'identifier'>): (request: FastifyRequest, carryOriginal?: boolean) => string {
+export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'keys' | 'identifier'>): (request: CaughtRequest, carryOriginal?: boolean) => string {
   return (request, carryOriginal = true) => {
     const params = new URLSearchParams()
     const located = deps.identifier.locate({
@@ -45,7 +57,7 @@ export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'key
       localPort: request.socket.localPort ?? 0,
       headers: request.headers,
     })
-    const original = carryOriginal ? originalUrl(request.headers.host, request.url) : undefined
+    const original = carryOriginal ? originalUrl(request.headers.host, request.url ?? '/') : undefined
     if (original !== undefined) {
       const signed = continueParams(deps.keys.continueUrl, original, located.address)
       params.set('continue', signed.continue)
@@ -62,8 +74,21 @@ export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'key
   }
 }
 
-/** Install the walled garden on `app`. */
-export function registerWalledGarden(app: FastifyInstance, deps: WalledGardenDeps): void {
+/** The walled garden: the raw catch-all for the server, and the Fastify hook for the rest. */
+export interface WalledGarden {
+  /**
+   * Answer `req` on `res` when it is for a foreign host and is not a captive probe (302, or 511
+   * for clients that do not want HTML); false when it is for the app to route.
+   */
+  catchAll(req: CaughtRequest, res: ServerResponse, requestId?: string): boolean
+  /** Install the hook that answers what reaches Fastify anyway (probes, and app.inject). */
+  register(app: FastifyInstance): void
+}
+
+const HTML = /text\/html|application\/xhtml\+xml/
+
+/** Create the walled garden. */
+export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   const own = new Set(deps.portal.ownHosts)
   const caught = new Counter({
     name: 'gateway_walled_garden_requests_total',
@@ -71,26 +96,33 @@ export function registerWalledGarden(app: FastifyInstance, deps: WalledGardenDep
     labelNames: ['answer'],
     registers: [deps.registry],
   })
-
+  const counted = { redirect: caught.labels('redirect'), '511': caught.labels('511'), probe_captive: caught.labels('probe_captive'), probe_success: caught.labels('probe_success') }
   const portalLocation = createPortalLocator(deps)
 
-  function captive(request: FastifyRequest, reply: FastifyReply, label: string): FastifyReply {
-    const location = portalLocation(request)
-    reply.header('cache-control', 'no-store')
-    const accept = request.headers.accept ?? ''
-    if (label === 'redirect' && !/text\/html|application\/xhtml\+xml/.test(accept)) {
-      caught.inc({ answer: '511' })
-      const href = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;')
-      return reply
-        .code(511)
-        .type('text/html; charset=utf-8')
-        .send(`<!doctype html><html><head><title>Network Authentication Required</title><meta http-equiv="refresh" content="0; url=${href}"></head><body><p>Your line needs a recharge: <a href="${href}">open the recharge page</a>.</p></body></html>`)
-    }
-    caught.inc({ answer: label })
-    return reply.code(302).header('location', location).send()
+  function probeOf(host: string | undefined, url: string): CaptiveProbe | undefined {
+    if (host === undefined) return undefined
+    const queryAt = url.indexOf('?')
+    return findProbe(host, queryAt === -1 ? url : url.slice(0, queryAt))
   }
 
-  async function answerProbe(request: FastifyRequest, reply: FastifyReply, probe: CaptiveProbe): Promise<FastifyReply> {
+  // The captive answer, written on the Node response with the headers every response carries.
+  function writeCaptive(req: CaughtRequest, res: ServerResponse, requestId: string, probe: boolean): void {
+    const location = portalLocation(req)
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store', 'x-request-id': requestId }
+    if (!probe && !HTML.test(req.headers.accept ?? '')) {
+      counted['511'].inc()
+      const href = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;')
+      const body = `<!doctype html><html><head><title>Network Authentication Required</title><meta http-equiv="refresh" content="0; url=${href}"></head><body><p>Your line needs a recharge: <a href="${href}">open the recharge page</a>.</p></body></html>`
+      res.writeHead(511, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
+      res.end(body)
+      return
+    }
+    counted[probe ? 'probe_captive' : 'redirect'].inc()
+    res.writeHead(302, { ...headers, location, 'content-length': '0' })
+    res.end()
+  }
+
+  async function answerProbe(request: FastifyRequest, reply: FastifyReply, probe: CaptiveProbe): Promise<FastifyReply | undefined> {
     let open = false
     try {
       const who = await deps.identifier.identify(requestFacts(request))
@@ -99,19 +131,35 @@ export function registerWalledGarden(app: FastifyInstance, deps: WalledGardenDep
       // Unknown state: keep the sign-in sheet open, it shows the offline ways to recharge.
       request.log.warn({ err: (err as Error).message }, 'captive probe answered captive: line state unknown')
     }
-    if (!open) return captive(request, reply, 'probe_captive')
-    caught.inc({ answer: 'probe_success' })
+    if (!open) {
+      reply.hijack()
+      writeCaptive(request.raw, reply.raw, request.id, true)
+      return undefined
+    }
+    counted.probe_success.inc()
     reply.code(probe.success.status).header('cache-control', 'no-store')
     if (probe.success.contentType) reply.type(probe.success.contentType)
     return reply.send(probe.success.body)
   }
 
-  app.addHook('onRequest', async (request, reply) => {
-    const host = hostName(request.headers.host)
-    if (host !== undefined && own.has(host)) return
-    const queryAt = request.url.indexOf('?')
-    const probe = host === undefined ? undefined : findProbe(host, queryAt === -1 ? request.url : request.url.slice(0, queryAt))
-    if (probe !== undefined) return answerProbe(request, reply, probe)
-    return captive(request, reply, 'redirect')
-  })
+  return {
+    catchAll(req, res, requestId = randomUUID()) {
+      const host = hostName(req.headers.host)
+      if (host !== undefined && own.has(host)) return false
+      if (probeOf(host, req.url ?? '/') !== undefined) return false
+      writeCaptive(req, res, requestId, false)
+      return true
+    },
+    register(app) {
+      app.addHook('onRequest', async (request, reply) => {
+        const host = hostName(request.headers.host)
+        if (host !== undefined && own.has(host)) return
+        const probe = probeOf(host, request.url)
+        if (probe !== undefined) return answerProbe(request, reply, probe)
+        reply.hijack()
+        writeCaptive(request.raw, reply.raw, request.id, false)
+        return undefined
+      })
+    },
+  }
 }
