@@ -6,14 +6,15 @@ import type { Kysely } from 'kysely'
 import { addEvent, findAttempt, moveAttempt } from '../db/attempts.ts'
 import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
+import { withTransaction } from '../db/transaction.ts'
 import { accountingSeenSince, findActiveSessionByMsisdn } from '../db/sessions.ts'
 import type { NetworkPort } from '../recharge/ports.ts'
-import type { JobHandler } from './worker.ts'
+import { type JobHandler, RetryLater } from './worker.ts'
 
 const LIFTABLE = ['credited', 'lifting', 'failed', 'lifted', 'confirmed'] as const
 
 /** Create the lift job handler. */
-export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort; onLifted?: () => void }): JobHandler {
+export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort; onLifted?: () => void; confirmFirstCheckMs?: number }): JobHandler {
   const { db, network } = deps
   return async (job) => {
     const { attemptId } = job.payload as { attemptId: string }
@@ -35,26 +36,45 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
       acctSessionId: session.acctSessionId,
       framedIp: session.framedIp,
     })
-    for (const exchange of exchanges) await addEvent(db, attemptId, 'radius', exchange as Record<string, unknown>)
-    if (outcome.kind === 'restored') {
-      const liftedAt = new Date()
-      await moveAttempt(db, attempt, 'lifted', { how: outcome.how }, { liftedAt })
-      await enqueueJob(db, { kind: 'confirm', payload: { attemptId, since: liftedAt.toISOString() }, dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`, maxTries: 30 })
-      deps.onLifted?.()
-      return
-    }
-    if (outcome.kind === 'retry-later' && job.tries < job.maxTries) throw new Error(outcome.reason)
-    await moveAttempt(db, attempt, 'failed', { reason: outcome.reason }, { needsSupport: true, supportReason: `lift failed: ${outcome.reason}` })
+    const lifting = attempt
+    // The exchanges and what they led to commit together: one transaction, not one per row.
+    const retry = await withTransaction(db, async (trx) => {
+      for (const exchange of exchanges) await addEvent(trx, attemptId, 'radius', exchange as Record<string, unknown>)
+      if (outcome.kind === 'restored') {
+        const liftedAt = new Date()
+        await moveAttempt(trx, lifting, 'lifted', { how: outcome.how }, { liftedAt })
+        await enqueueJob(trx, {
+          kind: 'confirm',
+          payload: { attemptId, since: liftedAt.toISOString() },
+          dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`,
+          runAt: new Date(liftedAt.getTime() + (deps.confirmFirstCheckMs ?? CONFIRM_FIRST_CHECK_MS)),
+          maxTries: 30,
+        })
+        return null
+      }
+      if (outcome.kind === 'retry-later' && job.tries < job.maxTries) return outcome.reason
+      await moveAttempt(trx, lifting, 'failed', { reason: outcome.reason }, { needsSupport: true, supportReason: `lift failed: ${outcome.reason}` })
+      return null
+    })
+    if (retry !== null) throw new Error(retry)
+    if (outcome.kind === 'restored') deps.onLifted?.()
   }
 }
 
+// A device re-attaches or sends its next interim seconds to minutes after a lift: checking every
+// second or two would only load the database. First look after 10 s, then 15 s doubling to 5 min.
+const CONFIRM_FIRST_CHECK_MS = 10_000
+const CONFIRM_RETRY_BASE_MS = 15_000
+const CONFIRM_RETRY_MAX_MS = 300_000
+
 /** Create the confirm job handler: done once accounting for the line arrived after the lift. */
-export function createConfirmJob(deps: { db: Kysely<Database> }): JobHandler {
+export function createConfirmJob(deps: { db: Kysely<Database>; retryBaseMs?: number }): JobHandler {
+  const base = deps.retryBaseMs ?? CONFIRM_RETRY_BASE_MS
   return async (job) => {
     const { attemptId, since } = job.payload as { attemptId: string; since: string }
     const attempt = await findAttempt(deps.db, attemptId)
     if (attempt === undefined || attempt.state !== 'lifted') return
-    if (!(await accountingSeenSince(deps.db, attempt.msisdn, new Date(since)))) throw new Error('no accounting since the lift yet')
+    if (!(await accountingSeenSince(deps.db, attempt.msisdn, new Date(since)))) throw new RetryLater('no accounting since the lift yet', Math.min(base * 2 ** (job.tries - 1), CONFIRM_RETRY_MAX_MS))
     await moveAttempt(deps.db, attempt, 'confirmed', { by: 'accounting' }, { confirmedAt: new Date() })
   }
 }

@@ -8,6 +8,15 @@ import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs, renewLeas
 import type { Database } from '../db/schema.ts'
 
 /** A job handler: resolve when done, throw to retry. */
+/** Thrown by a handler whose job is not failing but waiting (e.g. for accounting): run it again after `delayMs`. */
+export class RetryLater extends Error {
+  readonly delayMs: number
+  constructor(message: string, delayMs: number) {
+    super(message)
+    this.delayMs = delayMs
+  }
+}
+
 export type JobHandler = (job: LeasedJob) => Promise<void>
 
 /** The worker of one instance. */
@@ -53,8 +62,10 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       await completeJob(options.db, job.id, worker)
     } catch (err) {
       const giveUp = job.tries >= job.maxTries
-      const delay = Math.min((options.backoffBaseMs ?? 2000) * 2 ** (job.tries - 1), options.backoffMaxMs ?? 300_000)
-      options.log.warn({ job: job.id, kind: job.kind, tries: job.tries, giveUp, err: (err as Error).message }, 'job failed')
+      const waiting = err instanceof RetryLater
+      const delay = waiting ? err.delayMs : Math.min((options.backoffBaseMs ?? 2000) * 2 ** (job.tries - 1), options.backoffMaxMs ?? 300_000)
+      if (waiting && !giveUp) options.log.debug({ job: job.id, kind: job.kind, tries: job.tries, delayMs: delay, why: err.message }, 'job waiting')
+      else options.log.warn({ job: job.id, kind: job.kind, tries: job.tries, giveUp, err: (err as Error).message }, 'job failed')
       await failJob(options.db, job.id, worker, (err as Error).message, delay, giveUp).catch(() => {})
     } finally {
       clearInterval(heartbeat)

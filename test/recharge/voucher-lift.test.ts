@@ -64,7 +64,7 @@ describe.skipIf(!available)('voucher recharge → credit → CoA lift, against F
     worker = startJobWorker({
       db: db(),
       log: createLogger('silent'),
-      handlers: { lift: createLiftJob({ db: db(), network: createRadiusNetwork({ directory, client }) }), confirm: createConfirmJob({ db: db() }) },
+      handlers: { lift: createLiftJob({ db: db(), network: createRadiusNetwork({ directory, client }), confirmFirstCheckMs: 200 }), confirm: createConfirmJob({ db: db(), retryBaseMs: 100 }) },
       pollMs: 100,
       backoffBaseMs: 50,
       backoffMaxMs: 200,
@@ -118,6 +118,24 @@ describe.skipIf(!available)('voucher recharge → credit → CoA lift, against F
     await waitFor(async () => states.includes((await findAttempt(db(), id))!.state), 20_000, `attempt in ${states.join('/')}`)
     return (await findAttempt(db(), id))!
   }
+
+  it('confirms the lift only once the line\'s next accounting record arrives after it', async () => {
+    const line = await suspendedLine('confirm-1')
+    const res = await submitVoucher(web.app, line.address, line.realm, 'T-1019', '99991019')
+    const id = /\/recharge\/([\w-]{22})/.exec(res.headers.location as string)![1]!
+    await waitForState(id, ['lifted'])
+    // No accounting since the lift: the confirm job keeps waiting (and the attempt stays lifted).
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect((await findAttempt(db(), id))!.state).toBe('lifted')
+    const nasId = (globalThis as { nasIds?: Record<string, number> }).nasIds!['freeradius-nas']!
+    await createSessionRecorder(db(), { touchAfterMs: 0 }).record({
+      kind: 'interim', nasId, realm: 'default', acctSessionId: 'confirm-1', msisdn: line.msisdn, imsi: null,
+      framedIp: line.address, framedIpv6Prefix: null, delegatedIpv6Prefix: null, eventTime: new Date(Date.now() + 1000), stopReason: null,
+    })
+    const attempt = await waitForState(id, ['confirmed'])
+    expect(attempt.confirmedAt).not.toBeNull()
+    expect((await attemptEvents(db(), id)).map((e) => e.kind).slice(-2)).toEqual(['lifted', 'confirmed'])
+  })
 
   it('pays, credits once, sends a CoA that FreeRADIUS ACKs, and shows "service restored"', async () => {
     const line = await suspendedLine('ok-1')
