@@ -91,15 +91,15 @@ async function start(): Promise<void> {
     coaClient = await createDynamicAuthorizationClient()
     const network = createRadiusNetwork({ directory, client: coaClient })
     jobs = startJobWorker({
-      db: database.db,
+      db: database.jobs,
       concurrency: config.jobs.concurrency,
       leaseMs: config.jobs.leaseMs,
       log: log.child({ part: 'jobs' }),
       handlers: {
-        lift: createLiftJob({ db: database.db, network }),
-        confirm: createConfirmJob({ db: database.db }),
-        ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.db, psp, creditMode: config.billing.kind, onCredited: () => jobs?.nudge() }) }),
-        ...(ocs === null ? {} : { credit: createCreditJob({ db: database.db, ocs, onCredited: () => jobs?.nudge() }) }),
+        lift: createLiftJob({ db: database.jobs, network }),
+        confirm: createConfirmJob({ db: database.jobs }),
+        ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.jobs, psp, creditMode: config.billing.kind, onCredited: () => jobs?.nudge() }) }),
+        ...(ocs === null ? {} : { credit: createCreditJob({ db: database.jobs, ocs, onCredited: () => jobs?.nudge() }) }),
       },
     })
     const worker = jobs

@@ -11,6 +11,12 @@ import { PG_OID, parseInt8 } from './int8.ts'
 /** An open database and how to close it. */
 export interface DatabaseHandle {
   readonly db: Kysely<Database>
+  /**
+   * For the job worker: with a server, its own few connections, so a burst of page views
+   * queueing for the main pool never holds back a lift the subscriber is waiting for.
+   * The embedded database has one connection, shared.
+   */
+  readonly jobs: Kysely<Database>
   readonly kind: 'postgres' | 'embedded'
   /** Throws when the database does not answer a trivial query. */
   ping(): Promise<void>
@@ -43,24 +49,34 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
       oid === PG_OID.int8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   }
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, connectionTimeoutMillis: 5000 })
-  // A connection lost to a server restart or a network cut must not crash the process: idle
-  // clients report through the pool, checked-out ones through their own 'error' event, which
-  // would otherwise be thrown. The query in flight fails and the caller handles that.
-  pool.on('error', () => {})
-  pool.on('connect', (client) => {
-    client.on('error', () => {})
-  })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
+  const open = (max: number) => {
+    const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000 })
+    // A connection lost to a server restart or a network cut must not crash the process: idle
+    // clients report through the pool, checked-out ones through their own 'error' event, which
+    // would otherwise be thrown. The query in flight fails and the caller handles that.
+    pool.on('error', () => {})
+    pool.on('connect', (client) => {
+      client.on('error', () => {})
+    })
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
+  }
+  const db = open(poolSize)
+  const jobs = open(JOB_POOL_SIZE)
   return {
     db,
+    jobs,
     kind: 'postgres',
     ping: async () => {
       await sql`select 1`.execute(db)
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await Promise.all([db.destroy(), jobs.destroy()])
+    },
   }
 }
+
+/** Connections the job worker has to itself (it leases in one statement, then mostly waits on NASes). */
+const JOB_POOL_SIZE = 4
 
 async function openEmbedded(dataDir: string | null): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite')
@@ -85,6 +101,7 @@ async function openEmbedded(dataDir: string | null): Promise<DatabaseHandle> {
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), plugins: [new CamelCasePlugin()] })
   return {
     db,
+    jobs: db,
     kind: 'embedded',
     ping: async () => {
       await sql`select 1`.execute(db)
