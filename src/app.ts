@@ -28,6 +28,9 @@ import { healthRoutes } from './http/routes/health.ts'
 import { identifyRoutes } from './http/routes/identify.ts'
 import { metricsRoutes } from './http/routes/metrics.ts'
 import type { Metrics } from './metrics/metrics.ts'
+import { createFunnelMetrics } from './metrics/funnel-metrics.ts'
+import { registerJobQueueMetrics } from './metrics/job-queue-metrics.ts'
+import { observeAttempts } from './db/attempts.ts'
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -48,6 +51,8 @@ export interface AppDeps {
 /** Build the HTTP app with every route registered. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
+  const funnel = createFunnelMetrics(deps.metrics.registry)
+  registerJobQueueMetrics(deps.metrics.registry, deps.db)
   const app = Fastify({
     loggerInstance: deps.log.child({ part: 'http' }) as FastifyBaseLogger,
     // Never trust a client's request id or forwarded address: identity comes from the network.
@@ -72,6 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   })
 
+  const stopObserving = observeAttempts(deps.db, funnel.observer)
+  app.addHook('onClose', async () => stopObserving())
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -93,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
-  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null })
+  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null, funnel })
   rechargeRoutes(app, {
     db: deps.db,
     portal: deps.config.portal,
