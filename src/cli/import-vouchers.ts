@@ -2,7 +2,9 @@
 // an optional header). Every line is validated first and problems are reported with their line
 // numbers; nothing is written unless the whole file is clean. Re-importing the same file is a
 // no-op (existing serials are checked, not overwritten), and a serial that exists with another
-// PIN or batch is reported as a conflict. PINs are stored only as keyed hashes.
+// PIN or batch is reported as a conflict. PINs are stored only as keyed hashes. Cards are written
+// in chunks, each its own transaction: a failure midway (the database gone) leaves the chunks
+// written so far, and importing the same file again completes it.
 import type { HmacKey } from '../config/keys.ts'
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
