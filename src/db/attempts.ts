@@ -16,7 +16,8 @@ export interface AttemptObserver {
 
 // Observers per database: every transition goes through this file, so the funnel is counted here
 // once instead of in each route, job and adapter that moves an attempt. Keyed by the database
-// object (not a global): each app observes its own database, and a test's apps never mix.
+// object (not a global): each app observes its own database, and a test's apps never mix. A
+// transaction is traced back to its database by withTransaction, the one way transactions open.
 const observers = new WeakMap<Kysely<Database>, Set<AttemptObserver>>()
 
 /** Observe attempts on `db` until the returned function is called. */
