@@ -29,6 +29,9 @@ import { healthRoutes } from './http/routes/health.ts'
 import { identifyRoutes } from './http/routes/identify.ts'
 import { metricsRoutes } from './http/routes/metrics.ts'
 import type { Metrics } from './metrics/metrics.ts'
+import { createFunnelMetrics } from './metrics/funnel-metrics.ts'
+import { registerJobQueueMetrics } from './metrics/job-queue-metrics.ts'
+import { observeAttempts } from './db/attempts.ts'
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -40,6 +43,8 @@ export interface AppDeps {
   keys: Keys
   billing: BillingPort
   db: Kysely<Database>
+  /** The job worker's connections, when it has its own (the funnel counts its transitions too). */
+  jobsDb?: Kysely<Database>
   /** Tell the job worker there is work (after a credit that needs the network). */
   nudgeJobs: () => void
   /** The hosted payment provider, when card payments are on. */
@@ -50,6 +55,8 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
   const garden = createWalledGarden({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
+  const funnel = createFunnelMetrics(deps.metrics.registry)
+  registerJobQueueMetrics(deps.metrics.registry, deps.db)
   const app = Fastify({
     // A request for a foreign host is answered before Fastify sees it (no routing, hooks or
     // per-request logger): the catch-all stays as cheap as a bare redirect under any load.
@@ -85,6 +92,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   })
 
+  // The job worker may write attempts through connections of its own (DatabaseHandle.jobs).
+  const observed = [deps.db, ...(deps.jobsDb !== undefined && deps.jobsDb !== deps.db ? [deps.jobsDb] : [])]
+  const stopObserving = observed.map((db) => observeAttempts(db, funnel.observer))
+  app.addHook('onClose', async () => stopObserving.forEach((stop) => stop()))
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -106,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
-  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null })
+  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null, funnel })
   rechargeRoutes(app, {
     db: deps.db,
     portal: deps.config.portal,

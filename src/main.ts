@@ -34,6 +34,7 @@ import { type SandboxPsp, startSandboxPsp } from './sandbox/sandbox-psp.ts'
 import { type JobWorker, startJobWorker } from './jobs/worker.ts'
 import { createRadiusMetrics } from './radius/radius-metrics.ts'
 import { createMetrics } from './metrics/metrics.ts'
+import { createCoaMetrics } from './metrics/coa-metrics.ts'
 
 /** A start-up failure whose message is the whole story for the operator. */
 class StartupError extends Error {}
@@ -89,7 +90,7 @@ async function start(): Promise<void> {
     if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
     const psp = config.psp === null ? null : createHostedPsp(config.psp)
     coaClient = await createDynamicAuthorizationClient()
-    const network = createRadiusNetwork({ directory, client: coaClient })
+    const network = createRadiusNetwork({ directory, client: coaClient, metrics: createCoaMetrics(metrics.registry) })
     jobs = startJobWorker({
       db: database.jobs,
       concurrency: config.jobs.concurrency,
@@ -107,7 +108,7 @@ async function start(): Promise<void> {
       void expireAbandonedAttempts(database.db, new Date(Date.now() - 60 * 60 * 1000)).catch(() => {})
     }, 5 * 60 * 1000)
     abandoned.unref()
-    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge(), psp })
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, jobsDb: database.jobs, nudgeJobs: () => worker.nudge(), psp })
     await listen(app, config)
 
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })

@@ -4,9 +4,34 @@ import { randomBytes, randomInt } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import { canMove, InvalidTransitionError } from '../recharge/attempt-states.ts'
 import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
-import { withTransaction } from './transaction.ts'
+import { afterCommit, rootDatabase, withTransaction } from './transaction.ts'
 
 type Db = Kysely<Database> | Transaction<Database>
+
+/** Told of every attempt created and every change of state, once committed (the recharge funnel). */
+export interface AttemptObserver {
+  created(method: RechargeAttempt['method']): void
+  moved(method: RechargeAttempt['method'], to: AttemptState, count?: number): void
+}
+
+// Observers per database: every transition goes through this file, so the funnel is counted here
+// once instead of in each route, job and adapter that moves an attempt. Keyed by the database
+// object (not a global): each app observes its own database, and a test's apps never mix. A
+// transaction is traced back to its database by withTransaction, the one way transactions open.
+const observers = new WeakMap<Kysely<Database>, Set<AttemptObserver>>()
+
+/** Observe attempts on `db` until the returned function is called. */
+export function observeAttempts(db: Kysely<Database>, observer: AttemptObserver): () => void {
+  const set = observers.get(db) ?? new Set<AttemptObserver>()
+  observers.set(db, set.add(observer))
+  return () => void set.delete(observer)
+}
+
+function announce(db: Db, tell: (observer: AttemptObserver) => void): void {
+  const set = observers.get(rootDatabase(db))
+  if (set === undefined || set.size === 0) return
+  afterCommit(db, () => set.forEach(tell))
+}
 
 const REFERENCE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'
 
@@ -32,6 +57,7 @@ export async function createAttempt(db: Db, input: NewAttempt, detail: Record<st
     .returningAll()
     .executeTakeFirstOrThrow()
   await addEvent(db, id, 'created', detail)
+  announce(db, (o) => o.created(attempt.method))
   return attempt
 }
 
@@ -64,9 +90,11 @@ export async function moveAttempt(
       .set({ state: to, updatedAt: new Date(), ...extra })
       .where('id', '=', attempt.id)
       .where('state', '=', attempt.state)
+      .returning('method')
       .executeTakeFirst()
-    if (Number(moved.numUpdatedRows) !== 1) throw new Error(`attempt ${attempt.id} is no longer ${attempt.state}`)
+    if (moved === undefined) throw new Error(`attempt ${attempt.id} is no longer ${attempt.state}`)
     await addEvent(trx, attempt.id, to, { from: attempt.state, ...detail })
+    announce(trx, (o) => o.moved(moved.method, to))
   })
 }
 
@@ -78,10 +106,14 @@ export async function expireAbandonedAttempts(db: Kysely<Database>, olderThan: D
       .set({ state: 'expired', updatedAt: new Date() })
       .where('state', '=', 'created')
       .where('createdAt', '<', olderThan)
-      .returning('id')
+      .returning(['id', 'method'])
       .execute()
     if (expired.length > 0) {
       await trx.insertInto('attemptEvents').values(expired.map((e) => ({ attemptId: e.id, kind: 'expired', detail: JSON.stringify({ from: 'created', reason: 'abandoned before payment' }) }))).execute()
+      for (const method of ['voucher', 'card'] as const) {
+        const count = expired.filter((e) => e.method === method).length
+        if (count > 0) announce(trx, (o) => o.moved(method, 'expired', count))
+      }
     }
     return expired.length
   })

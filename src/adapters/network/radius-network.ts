@@ -4,6 +4,7 @@
 // authorised afresh, 'none' trusts the OCS to restore service itself. A CoA that is NAKed (other
 // than 503/506) or not answered falls back to Disconnect. Error-Cause 503 (session context not
 // found) means there is no session left to restore; 506 (resources unavailable) means try later.
+import type { CoaMetrics } from '../../metrics/coa-metrics.ts'
 import type { AttributeInput } from '../../radius/attribute-encoder.ts'
 import type { DynamicAuthorizationClient, DynamicAuthorizationExchange } from '../../radius/dynamic-authorization-client.ts'
 import type { NasDirectory, NasEntry } from '../../radius/nas-directory.ts'
@@ -11,7 +12,7 @@ import { ErrorCause } from '../../radius/values.ts'
 import type { NetworkPort, RestoreOutcome, RestoreTarget } from '../../recharge/ports.ts'
 
 /** Create the RADIUS network adapter. */
-export function createRadiusNetwork(deps: { directory: NasDirectory; client: DynamicAuthorizationClient }): NetworkPort {
+export function createRadiusNetwork(deps: { directory: NasDirectory; client: DynamicAuthorizationClient; metrics?: CoaMetrics }): NetworkPort {
   function sessionAttributes(target: RestoreTarget): AttributeInput[] {
     const attributes: AttributeInput[] = [
       { name: 'Acct-Session-Id', value: target.acctSessionId },
@@ -23,7 +24,9 @@ export function createRadiusNetwork(deps: { directory: NasDirectory; client: Dyn
 
   async function send(nas: NasEntry, kind: 'coa' | 'disconnect', attributes: AttributeInput[]): Promise<DynamicAuthorizationExchange> {
     const host = nas.coaHost ?? nas.address.replace(/\/\d+$/, '')
-    return deps.client.send({ kind, host, port: nas.coaPort, secret: nas.secret, attributes })
+    const exchange = await deps.client.send({ kind, host, port: nas.coaPort, secret: nas.secret, attributes })
+    deps.metrics?.record(nas.name, exchange)
+    return exchange
   }
 
   function judge(exchange: DynamicAuthorizationExchange): RestoreOutcome | 'fallback' {

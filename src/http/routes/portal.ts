@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Keys } from '../../config/keys.ts'
 import type { PortalConfig } from '../../config/portal-config.ts'
 import type { Identification, Identifier } from '../../identification/identify.ts'
+import type { FunnelMetrics } from '../../metrics/funnel-metrics.ts'
 import type { Account, BillingPort } from '../../recharge/ports.ts'
 import { issueFormToken } from '../portal/form-token.ts'
 import { contentSecurityPolicy } from '../plugins/security-headers.ts'
@@ -20,6 +21,7 @@ export interface PortalDeps {
   billing: BillingPort
   /** The card payment provider's origin: the page's card form ends up there (CSP form-action). */
   paymentOrigin: string | null
+  funnel: FunnelMetrics
 }
 
 const CARRIED = ['continue', 'sig', REDIRECT_TOKEN_PARAM] as const
@@ -44,6 +46,7 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
       request.log.warn({ err: (err as Error).message }, 'portal degraded: line state unavailable')
       who = null
     }
+    deps.funnel.portalViews.inc({ identification: who === null ? 'unavailable' : who.identified ? 'identified' : 'unidentified' })
     const address = deps.identifier.locate(facts).address
     const view = portalView({
       lang,
