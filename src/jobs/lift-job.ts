@@ -3,10 +3,11 @@
 // or failed and flagged for support. The "confirm" job then waits for the line's next
 // accounting record, which proves the network let it back in.
 import type { Kysely } from 'kysely'
-import { addEvent, findAttempt, moveAttempt } from '../db/attempts.ts'
+import { addEvent, findAttempt, hasEvent, moveAttempt } from '../db/attempts.ts'
 import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 import { accountingSeenSince, findActiveSessionByMsisdn } from '../db/sessions.ts'
+import { withTransaction } from '../db/transaction.ts'
 import type { NetworkPort } from '../recharge/ports.ts'
 import type { JobHandler } from './worker.ts'
 
@@ -19,6 +20,10 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     const { attemptId } = job.payload as { attemptId: string }
     let attempt = await findAttempt(db, attemptId)
     if (attempt === undefined || !(LIFTABLE as readonly string[]).includes(attempt.state)) return
+    // Jobs run at least once: a job that lifted but could not be recorded done (its connection was
+    // lost) runs again. Lifting again would send the NAS a second CoA, or a second Disconnect to a
+    // subscriber who has just reconnected. Another lift job (a support retry) has its own id and lifts.
+    if ((attempt.state === 'lifted' || attempt.state === 'confirmed') && (await hasEvent(db, attemptId, 'lifted', { job: job.id }))) return
     if (attempt.state !== 'lifting') {
       await moveAttempt(db, attempt, 'lifting', { try: job.tries })
       attempt = { ...attempt, state: 'lifting' }
@@ -26,7 +31,7 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     const session = await findActiveSessionByMsisdn(db, attempt.msisdn)
     if (session === undefined) {
       // Nothing attached to restore: the next attach is authorised by billing as usual.
-      await moveAttempt(db, attempt, 'lifted', { how: 'no-active-session' }, { liftedAt: new Date() })
+      await moveAttempt(db, attempt, 'lifted', { how: 'no-active-session', job: job.id }, { liftedAt: new Date() })
       return
     }
     const { outcome, exchanges } = await network.restoreService({
@@ -38,8 +43,12 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     for (const exchange of exchanges) await addEvent(db, attemptId, 'radius', exchange as Record<string, unknown>)
     if (outcome.kind === 'restored') {
       const liftedAt = new Date()
-      await moveAttempt(db, attempt, 'lifted', { how: outcome.how }, { liftedAt })
-      await enqueueJob(db, { kind: 'confirm', payload: { attemptId, since: liftedAt.toISOString() }, dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`, maxTries: 30 })
+      const lifting = attempt
+      // Together: a re-run of this job stops at "lifted", so the confirm job must not be lost after it.
+      await withTransaction(db, async (trx) => {
+        await moveAttempt(trx, lifting, 'lifted', { how: outcome.how, job: job.id }, { liftedAt })
+        await enqueueJob(trx, { kind: 'confirm', payload: { attemptId, since: liftedAt.toISOString() }, dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`, maxTries: 30 })
+      })
       deps.onLifted?.()
       return
     }
