@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import pg from 'pg'
+import { openDatabase } from '../../src/db/connect.ts'
 import { startSandboxPsp } from '../../src/sandbox/sandbox-psp.ts'
 import { type FreeRadiusNas, startFreeRadiusNas } from '../recharge/lib/freeradius-nas.ts'
 import { installCleanupHandlers, migrate, startPostgres, stopAll } from '../recharge/lib/processes.ts'
@@ -124,7 +125,8 @@ async function main(): Promise<number> {
   const drainS = await drain(url, K.drainMaxS * 1000, (orderId) => sandbox.orders.get(orderId)?.status)
   const unexpectedExits = [...fleet.unexpectedExits(), ...otherExits, ...serverCrashes(url).map((l) => `PostgreSQL: ${l}`)]
   await fleet.stop()
-  const { invariants, figures } = await checkInvariants(url, { vouchers, cards, sandboxStatus: (id) => sandbox.orders.get(id)?.status, accounting, forged, unexpectedExits })
+  const database = await openDatabase({ kind: 'postgres', url, poolSize: 2 })
+  const { invariants, figures } = await checkInvariants(database.db, { vouchers, cards, sandboxStatus: (id) => sandbox.orders.get(id)?.status, accounting, forged, unexpectedExits }).finally(() => database.close())
   printReport({ minutes, loadWallS, drainS, accounting, forged, portal, vouchers, cards, chaos, invariants, figures, coaSeen: await nas.coaSeen(), logTally: fleet.logTally(), out: OUT })
   await sandbox.close()
   const chaosOk = chaos.every((e) => e.ok)
