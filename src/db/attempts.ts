@@ -1,7 +1,7 @@
 // Recharge attempts and their timeline. Ids are 128-bit random (they are capabilities in URLs);
 // references are short and readable for support calls.
 import { randomBytes, randomInt } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { canMove, InvalidTransitionError } from '../recharge/attempt-states.ts'
 import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
 import { afterCommit, rootDatabase, withTransaction } from './transaction.ts'
@@ -122,6 +122,18 @@ export async function expireAbandonedAttempts(db: Kysely<Database>, olderThan: D
 /** An attempt by id. */
 export async function findAttempt(db: Db, id: string): Promise<RechargeAttempt | undefined> {
   return db.selectFrom('rechargeAttempts').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Whether the attempt's timeline has an event of `kind` whose detail contains `detail` (jsonb @>). */
+export async function hasEvent(db: Db, attemptId: string, kind: string, detail: Record<string, unknown>): Promise<boolean> {
+  const row = await db
+    .selectFrom('attemptEvents')
+    .select('id')
+    .where('attemptId', '=', attemptId)
+    .where('kind', '=', kind)
+    .where(sql<boolean>`detail @> ${JSON.stringify(detail)}::jsonb`)
+    .executeTakeFirst()
+  return row !== undefined
 }
 
 /** An attempt's timeline, oldest first. */

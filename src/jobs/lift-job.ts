@@ -3,7 +3,7 @@
 // or failed and flagged for support. The "confirm" job then waits for the line's next
 // accounting record, which proves the network let it back in.
 import type { Kysely } from 'kysely'
-import { addEvent, findAttempt, moveAttempt } from '../db/attempts.ts'
+import { addEvent, findAttempt, hasEvent, moveAttempt } from '../db/attempts.ts'
 import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
@@ -20,6 +20,10 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     const { attemptId } = job.payload as { attemptId: string }
     let attempt = await findAttempt(db, attemptId)
     if (attempt === undefined || !(LIFTABLE as readonly string[]).includes(attempt.state)) return
+    // Jobs run at least once: a job that lifted but could not be recorded done (its connection was
+    // lost) runs again. Lifting again would send the NAS a second CoA, or a second Disconnect to a
+    // subscriber who has just reconnected. Another lift job (a support retry) has its own id and lifts.
+    if ((attempt.state === 'lifted' || attempt.state === 'confirmed') && (await hasEvent(db, attemptId, 'lifted', { job: job.id }))) return
     if (attempt.state !== 'lifting') {
       await moveAttempt(db, attempt, 'lifting', { try: job.tries })
       attempt = { ...attempt, state: 'lifting' }
@@ -27,7 +31,7 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     const session = await findActiveSessionByMsisdn(db, attempt.msisdn)
     if (session === undefined) {
       // Nothing attached to restore: the next attach is authorised by billing as usual.
-      await moveAttempt(db, attempt, 'lifted', { how: 'no-active-session' }, { liftedAt: new Date() })
+      await moveAttempt(db, attempt, 'lifted', { how: 'no-active-session', job: job.id }, { liftedAt: new Date() })
       return
     }
     const { outcome, exchanges } = await network.restoreService({
@@ -37,12 +41,13 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
       framedIp: session.framedIp,
     })
     const lifting = attempt
-    // The exchanges and what they led to commit together: one transaction, not one per row.
+    // The exchanges and what they led to commit together (one transaction, not one per row); a
+    // re-run of this job stops at "lifted", so the confirm job must never be lost after it.
     const retry = await withTransaction(db, async (trx) => {
       for (const exchange of exchanges) await addEvent(trx, attemptId, 'radius', exchange as Record<string, unknown>)
       if (outcome.kind === 'restored') {
         const liftedAt = new Date()
-        await moveAttempt(trx, lifting, 'lifted', { how: outcome.how }, { liftedAt })
+        await moveAttempt(trx, lifting, 'lifted', { how: outcome.how, job: job.id }, { liftedAt })
         await enqueueJob(trx, {
           kind: 'confirm',
           payload: { attemptId, since: liftedAt.toISOString() },

@@ -7,13 +7,13 @@
 import { Agent, request } from 'node:http'
 
 /** One HTTP exchange. */
-interface Answer {
+export interface Answer {
   status: number
   location: string | undefined
   text: string
 }
 
-function exchange(agent: Agent, port: number, localAddress: string, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer> {
+export function exchange(agent: Agent, port: number, localAddress: string, method: 'GET' | 'POST', path: string, body?: string): Promise<Answer> {
   return new Promise((ok, fail) => {
     const headers: Record<string, string> = { accept: 'text/html', 'accept-language': 'en' }
     if (body !== undefined) {
@@ -65,7 +65,8 @@ export interface DriveResult {
 
 const FT = /name="ft"\s+value="([^"]+)"/
 
-async function recharge(port: number, s: Subscriber): Promise<Submitted> {
+/** One subscriber's voucher recharge on `port`: GET /portal, POST the voucher; throws unless answered 303 to its attempt. */
+export async function recharge(port: number, s: Subscriber): Promise<Submitted> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   try {
     const t0 = performance.now()

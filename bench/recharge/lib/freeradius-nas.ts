@@ -104,14 +104,14 @@ export interface FreeRadiusNas {
   stop(): Promise<void>
 }
 
-/** Start FreeRADIUS (`binary`, Debian: /usr/sbin/freeradius) with a config in a new temp dir. */
-export async function startFreeRadiusNas(binary: string, settings: NasSettings): Promise<FreeRadiusNas> {
+/** Start FreeRADIUS (`binary`, Debian: /usr/sbin/freeradius) with a config in a new temp dir; on `fixedPort` if given (a restart). */
+export async function startFreeRadiusNas(binary: string, settings: NasSettings, fixedPort?: number): Promise<FreeRadiusNas> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-bench-recharge-nas-'))
   const unregisterDir = register({ name: 'freeradius dir', stop: () => rm(dir, { recursive: true, force: true }), stopNow: () => {} })
   await mkdir(join(dir, 'log'))
   await mkdir(join(dir, 'run'))
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freeUdpPort()
+    const port = fixedPort ?? (await freeUdpPort())
     await writeFile(join(dir, 'radiusd.conf'), config(dir, port, settings))
     const child = startChild('freeradius', binary, ['-f', '-l', 'stdout', '-d', dir], process.env, 5_000)
     const deadline = Date.now() + 15_000

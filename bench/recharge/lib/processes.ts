@@ -137,10 +137,13 @@ export interface Child {
 }
 
 /** Spawn a long-running child; SIGTERM on stop, SIGKILL after `killAfterMs` or at exit. */
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs = 12_000): Child {
+export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, killAfterMs = 12_000, onOutput?: (chunk: Buffer) => void): Child {
   const child: ChildProcess = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000))
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8000)
+    onOutput?.(chunk)
+  }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   let exited = false
@@ -175,9 +178,10 @@ export interface Gateway extends Child {
 }
 
 /** Start `node src/main.ts` in server mode on 127.0.0.1 and wait until /readyz says 200. */
-export async function startGateway(url: string, appSecret: string, extraEnv: Record<string, string> = {}): Promise<Gateway> {
-  const port = await freeTcpPort()
-  const radiusPort = await freeUdpPort()
+export async function startGateway(url: string, appSecret: string, extraEnv: Record<string, string> = {}, onOutput?: (chunk: Buffer) => void): Promise<Gateway> {
+  // PORT and RADIUS_ACCT_PORT in extraEnv pin the ports (a restart on the same addresses).
+  const port = extraEnv.PORT === undefined ? await freeTcpPort() : Number(extraEnv.PORT)
+  const radiusPort = extraEnv.RADIUS_ACCT_PORT === undefined ? await freeUdpPort() : Number(extraEnv.RADIUS_ACCT_PORT)
   const env = {
     ...process.env,
     DATABASE_URL: url,
@@ -188,7 +192,7 @@ export async function startGateway(url: string, appSecret: string, extraEnv: Rec
     LOG_LEVEL: 'warn',
     ...extraEnv,
   }
-  const child = startChild('gateway', process.execPath, ['src/main.ts'], env)
+  const child = startChild('gateway', process.execPath, ['src/main.ts'], env, 12_000, onOutput)
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exited()) throw new Error(`the gateway exited during start-up:\n${child.output()}`)
