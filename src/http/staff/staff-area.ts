@@ -10,6 +10,9 @@ import { auditApiRoutes } from '../api/audit.ts'
 import { accountRoutes } from '../console/account.ts'
 import { auditConsoleRoutes } from '../console/audit.ts'
 import { homeRoutes } from '../console/home.ts'
+import { supportConsoleRoutes } from '../console/support.ts'
+import { tokenConsoleRoutes } from '../console/tokens.ts'
+import { supportApiRoutes } from '../api/support.ts'
 import { loginRoutes } from '../console/login.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerStaffAuth } from './staff-auth.ts'
@@ -35,7 +38,10 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     homeRoutes(area)
     loginRoutes(area, { db: deps.db, sessions })
     accountRoutes(area, { db: deps.db, sessions })
+    supportConsoleRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditConsoleRoutes(area, { db: deps.db })
+    tokenConsoleRoutes(area, { db: deps.db })
+    supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
   })
 }
