@@ -117,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientAddress: (request) => deps.identifier.locate(requestFacts(request)).address,
     network: deps.network ?? null,
     nudgeJobs: deps.nudgeJobs,
+    totpKey: deps.keys.staffTotp,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {

@@ -2,6 +2,7 @@
 // parsing, authentication, the permission and CSRF checks and the OpenAPI generator exist only
 // here, so the portal and the walled garden's catch-all never run any of it. To add pages or API
 // routes, write a `xRoutes(area, deps)` function and call it below (docs/readme/staff.md).
+import type { KeyObject } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../../db/schema.ts'
@@ -28,6 +29,8 @@ export interface StaffAreaDeps {
   network: NetworkPort | null
   /** Tell the job worker a job was queued (a retried lift). */
   nudgeJobs: () => void
+  /** Seals staff TOTP secrets at rest (Keys.staffTotp). */
+  totpKey: KeyObject
 }
 
 /** Register the console and the admin API on `app`. */
@@ -36,8 +39,8 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     const sessions = await registerStaffAuth(area, { db: deps.db, secureCookies: deps.secureCookies, clientAddress: deps.clientAddress })
     await registerOpenApi(area)
     homeRoutes(area)
-    loginRoutes(area, { db: deps.db, sessions })
-    accountRoutes(area, { db: deps.db, sessions })
+    loginRoutes(area, { db: deps.db, sessions, totpKey: deps.totpKey })
+    accountRoutes(area, { db: deps.db, sessions, totpKey: deps.totpKey })
     supportConsoleRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditConsoleRoutes(area, { db: deps.db })
     tokenConsoleRoutes(area, { db: deps.db })
