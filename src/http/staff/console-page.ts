@@ -18,6 +18,7 @@ export const NAV: readonly NavEntry[] = [
   { href: '/console/attempts', label: 'Attempts', permission: 'support:read' },
   { href: '/console/lines', label: 'Lines', permission: 'support:read' },
   { href: '/console/audit', label: 'Audit log', permission: 'audit:read' },
+  { href: '/console/staff', label: 'Staff', permission: 'staff:admin' },
   { href: '/console/tokens', label: 'API tokens', permission: 'staff:admin' },
 ]
 

@@ -13,6 +13,7 @@ import { auditConsoleRoutes } from '../console/audit.ts'
 import { homeRoutes } from '../console/home.ts'
 import { supportConsoleRoutes } from '../console/support.ts'
 import { tokenConsoleRoutes } from '../console/tokens.ts'
+import { staffAccountRoutes } from '../console/staff-accounts.ts'
 import { supportApiRoutes } from '../api/support.ts'
 import { loginRoutes } from '../console/login.ts'
 import { registerOpenApi } from './openapi.ts'
@@ -44,6 +45,7 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     supportConsoleRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditConsoleRoutes(area, { db: deps.db })
     tokenConsoleRoutes(area, { db: deps.db })
+    staffAccountRoutes(area, { db: deps.db })
     supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
   })
