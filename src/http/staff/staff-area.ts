@@ -15,6 +15,7 @@ import { supportConsoleRoutes } from '../console/support.ts'
 import { tokenConsoleRoutes } from '../console/tokens.ts'
 import { staffAccountRoutes } from '../console/staff-accounts.ts'
 import { supportApiRoutes } from '../api/support.ts'
+import { tokenApiRoutes } from '../api/tokens.ts'
 import { loginRoutes } from '../console/login.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerStaffAuth } from './staff-auth.ts'
@@ -48,5 +49,6 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     staffAccountRoutes(area, { db: deps.db })
     supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
+    tokenApiRoutes(area, { db: deps.db })
   })
 }
