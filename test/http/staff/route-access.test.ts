@@ -3,6 +3,7 @@
 // a signed-out caller is turned away and a role without the permission is refused.
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApiToken } from '../../../src/db/api-tokens.ts'
 import { registerRouteAccessCheck } from '../../../src/http/staff/route-access.ts'
 import { PERMISSIONS, roleAllows } from '../../../src/staff/permissions.ts'
 import { buildTestApp, type TestApp } from '../../helpers/app.ts'
@@ -13,12 +14,14 @@ describe('route permissions', () => {
   let t: TestDatabase
   let test: TestApp
   let support: ConsoleSession
+  let supportToken: string
 
   beforeAll(async () => {
     t = await createTestDatabase()
     test = await buildTestApp(t.handle)
     await createStaffUser(t.handle.db, 'sam.support', 'support')
     support = await signIn(test.app, 'sam.support')
+    supportToken = (await createApiToken(t.handle.db, { name: 'support-bot', role: 'support', createdBy: 'test' })).token
   })
   afterAll(async () => {
     await test.app.close()
@@ -75,12 +78,14 @@ describe('route permissions', () => {
     }
   })
 
-  it('refuse the support role every route whose permission it lacks, before reading any form', async () => {
+  it('refuse the support role (console session, or API token) every route whose permission it lacks, before reading any form', async () => {
     const refused = test.app.staffRoutes.filter((r) => r.permission !== 'public' && !roleAllows('support', r.permission) && r.method !== 'HEAD')
     expect(refused.length).toBeGreaterThan(0)
     for (const route of refused) {
       const url = route.url.replace(/:(\w+)/g, 'x1')
-      const res = await test.app.inject({ method: route.method as 'GET', url, headers: { cookie: support.cookie, accept: 'application/json' } })
+      // The API takes a session cookie for reading only; changes need a token.
+      const credentials = url.startsWith('/api/v1') ? { authorization: `Bearer ${supportToken}` } : { cookie: support.cookie }
+      const res = await test.app.inject({ method: route.method as 'GET', url, headers: { ...credentials, accept: 'application/json' } })
       expect(res.statusCode, `${route.method} ${route.url}`).toBe(403)
       expect(res.json().error).toBe('STAFF.FORBIDDEN')
     }
