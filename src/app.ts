@@ -32,6 +32,9 @@ import type { Metrics } from './metrics/metrics.ts'
 import { createFunnelMetrics } from './metrics/funnel-metrics.ts'
 import { registerJobQueueMetrics } from './metrics/job-queue-metrics.ts'
 import { observeAttempts } from './db/attempts.ts'
+import type { NetworkPort } from './recharge/ports.ts'
+import { registerRouteAccessCheck } from './http/staff/route-access.ts'
+import { registerStaffArea } from './http/staff/staff-area.ts'
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -49,6 +52,8 @@ export interface AppDeps {
   nudgeJobs: () => void
   /** The hosted payment provider, when card payments are on. */
   psp: HostedPsp | null
+  /** The network adapter, for support's force Disconnect (null: the console says it is unavailable). */
+  network?: NetworkPort | null
 }
 
 /** Build the HTTP app with every route registered. */
@@ -99,6 +104,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Before any route: a console or admin API route that declares no permission fails the build.
+  registerRouteAccessCheck(app)
   registerSecurityHeaders(app)
   registerRequestMetrics(app, deps.metrics)
   // Before everything else that does work: captive probes (and, under app.inject, every foreign Host).
@@ -127,6 +134,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     countryCode: deps.config.identification.countryCode,
     nudgeJobs: deps.nudgeJobs,
     creditMode: deps.config.billing.kind,
+  })
+  await registerStaffArea(app, {
+    db: deps.db,
+    secureCookies: deps.config.portal.url.startsWith('https:'),
+    clientAddress: (request) => deps.identifier.locate(requestFacts(request)).address,
+    network: deps.network ?? null,
+    nudgeJobs: deps.nudgeJobs,
+    totpKey: deps.keys.staffTotp,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {

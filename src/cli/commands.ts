@@ -11,6 +11,8 @@ import { migrateDown, migrateToLatest, pendingMigrations } from '../db/migrate.t
 import { hashPassword } from '../staff/password.ts'
 import { createDynamicAuthorizationClient } from '../radius/dynamic-authorization-client.ts'
 import { importVouchers, progressPrinter, readVoucherCsv } from './import-vouchers.ts'
+import { createApiTokenCommand } from './api-token-command.ts'
+import { recordAudit } from '../audit/audit-log.ts'
 
 /** A usage or input problem, shown as one line. */
 export class CliError extends Error {}
@@ -97,6 +99,7 @@ async function createStaff(args: string[]): Promise<number> {
   return withDatabase(async (database) => {
     const inserted = await database.db.insertInto('staffUsers').values({ username, passwordHash, role }).onConflict((oc) => oc.column('username').doNothing()).returning('id').executeTakeFirst()
     if (inserted === undefined) throw new CliError(`staff user ${username} already exists`)
+    await recordAudit(database.db, { actor: { name: 'cli', id: null, via: 'cli' }, action: 'staff.create', target: `staff:${username}`, after: { username, role } })
     out(`created ${role} ${username}\n`)
     return 0
   })
@@ -134,4 +137,5 @@ export const COMMANDS: Record<string, Command> = {
   'import-vouchers': importVouchersCommand,
   'create-staff': createStaff,
   'test-coa': testCoa,
+  'create-api-token': (args) => createApiTokenCommand(args, withDatabase, (message) => new CliError(message)),
 }
