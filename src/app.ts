@@ -28,6 +28,7 @@ import { healthRoutes } from './http/routes/health.ts'
 import { identifyRoutes } from './http/routes/identify.ts'
 import { metricsRoutes } from './http/routes/metrics.ts'
 import type { Metrics } from './metrics/metrics.ts'
+import { fixedSettings, type SettingsStore } from './settings/settings-store.ts'
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -43,10 +44,14 @@ export interface AppDeps {
   nudgeJobs: () => void
   /** The hosted payment provider, when card payments are on. */
   psp: HostedPsp | null
+  /** The operator settings in force, kept current (absent: the environment's, fixed). */
+  settings?: SettingsStore
 }
 
 /** Build the HTTP app with every route registered. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const settings = deps.settings ?? fixedSettings(deps.config)
+  const portal = () => settings.current().portal
   const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
   const app = Fastify({
     loggerInstance: deps.log.child({ part: 'http' }) as FastifyBaseLogger,
@@ -93,10 +98,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
-  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null })
+  portalRoutes(app, { portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null })
   rechargeRoutes(app, {
     db: deps.db,
-    portal: deps.config.portal,
+    portal,
     keys: deps.keys,
     identifier: deps.identifier,
     billing: deps.billing,
@@ -109,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       db: deps.db,
       psp: deps.psp,
       notifyUrl: deps.config.psp.notifyUrl,
-      portal: deps.config.portal,
+      portal,
       keys: deps.keys,
       identifier: deps.identifier,
       countryCode: deps.config.identification.countryCode,
