@@ -10,6 +10,7 @@ import { type DatabaseHandle, openDatabase } from '../db/connect.ts'
 import { migrateDown, migrateToLatest, pendingMigrations } from '../db/migrate.ts'
 import { hashPassword } from '../staff/password.ts'
 import { createDynamicAuthorizationClient } from '../radius/dynamic-authorization-client.ts'
+import { describeOutcome, sendTestCoa } from '../adapters/network/test-coa.ts'
 import { importVouchers, progressPrinter, readVoucherCsv } from './import-vouchers.ts'
 
 /** A usage or input problem, shown as one line. */
@@ -110,13 +111,8 @@ async function testCoa(args: string[]): Promise<number> {
     if (nas === undefined) throw new CliError(`no NAS client named ${values.nas}`)
     const client = await createDynamicAuthorizationClient()
     try {
-      const attributes = [{ name: 'Acct-Session-Id', value: values.session! }]
-      if (values.ip) attributes.push({ name: 'Framed-IP-Address', value: values.ip })
-      if (values.msisdn) attributes.push({ name: 'Calling-Station-Id', value: values.msisdn })
-      if (!values.disconnect) for (const a of Array.isArray(nas.coaAttributes) ? nas.coaAttributes : []) attributes.push({ name: a.name, value: String(a.value) })
-      const host = nas.coaHost ?? nas.address.replace(/\/\d+$/, '')
-      const exchange = await client.send({ kind: values.disconnect ? 'disconnect' : 'coa', host, port: nas.coaPort, secret: Buffer.from(nas.secret), attributes })
-      const outcome = exchange.outcome.kind === 'nak' ? `NAK (Error-Cause ${exchange.outcome.errorCause ?? 'none'})` : exchange.outcome.kind.toUpperCase()
+      const exchange = await sendTestCoa(client, nas, { acctSessionId: values.session!, framedIp: values.ip, msisdn: values.msisdn, disconnect: values.disconnect })
+      const outcome = describeOutcome(exchange)
       out(`${exchange.kind} to ${exchange.nas}: ${outcome} after ${exchange.sentAt.length} send(s)\n`)
       out(`request:\n${exchange.requestHex}\n`)
       if (exchange.response) out(`response:\n${exchange.response.hex}\n${JSON.stringify(exchange.response.decoded.attributes)}\n`)

@@ -1,6 +1,7 @@
 // Queries for operator settings held in the database and the revision every instance polls.
 import type { Kysely, Transaction } from 'kysely'
 import type { Database } from './schema.ts'
+import { withTransaction } from './transaction.ts'
 
 /** The settings revision: bumped (by trigger) by every change to settings or NAS clients. */
 export async function readSettingsRevision(db: Kysely<Database> | Transaction<Database>): Promise<number> {
@@ -9,8 +10,8 @@ export async function readSettingsRevision(db: Kysely<Database> | Transaction<Da
 }
 
 /** Every stored setting, and the revision they belong to (read in one snapshot). */
-export async function readStoredSettings(db: Kysely<Database>): Promise<{ revision: number; values: Record<string, unknown> }> {
-  return db.transaction().execute(async (trx) => {
+export async function readStoredSettings(db: Kysely<Database> | Transaction<Database>): Promise<{ revision: number; values: Record<string, unknown> }> {
+  return withTransaction(db, async (trx) => {
     const revision = await readSettingsRevision(trx)
     const rows = await trx.selectFrom('settings').select(['key', 'value']).execute()
     return { revision, values: Object.fromEntries(rows.map((r) => [r.key, r.value])) }

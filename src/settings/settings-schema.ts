@@ -201,3 +201,13 @@ export function validateSettings(input: unknown, context: SettingsContext, path 
   for (const key of SETTING_KEYS) if (settings[key] === undefined) delete settings[key]
   return { settings, problems }
 }
+
+/**
+ * Settings as read back from the database. They were validated when written, so a problem here
+ * is a hand edit in SQL: that key is left out (its environment default applies) and reported.
+ */
+export function storedSettings(values: Record<string, unknown>, context: SettingsContext): { settings: StoredSettings; problems: Problem[] } {
+  const { settings, problems } = validateSettings(values, context)
+  for (const problem of problems) delete (settings as Record<string, unknown>)[problem.path.split(/[.[]/)[1] ?? '']
+  return { settings, problems }
+}

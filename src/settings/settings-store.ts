@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { readSettingsRevision, readStoredSettings } from '../db/settings.ts'
 import type { Database } from '../db/schema.ts'
 import { type LiveSettings, resolveSettings, type SettingsBase } from './live-settings.ts'
-import { type SettingsContext, validateSettings } from './settings-schema.ts'
+import { type SettingsContext, storedSettings } from './settings-schema.ts'
 
 /** The settings in force, kept current. */
 export interface SettingsStore {
@@ -42,10 +42,8 @@ export async function createSettingsStore(options: {
 
   async function load(): Promise<LiveSettings> {
     const { revision, values } = await readStoredSettings(db)
-    const { settings, problems } = validateSettings(values, options.context)
-    // Written through validation, so this is a hand edit in SQL: keep the default for those keys.
-    if (problems.length > 0) log.warn({ problems }, 'stored settings ignored: not valid')
-    for (const problem of problems) delete (settings as Record<string, unknown>)[problem.path.split(/[.[]/)[1] ?? '']
+    const { settings, problems } = storedSettings(values, options.context)
+    if (problems.length > 0) log.warn({ problems }, 'stored settings ignored: not valid (edited by hand?); their defaults apply')
     return resolveSettings(base, settings, revision)
   }
 
