@@ -1,6 +1,7 @@
 // A NAS client as an operator writes it (console form, /api/v1 JSON, YAML): validation with a
 // path on every problem. The shared secret is write-only: it is never part of what is shown back.
 import ipaddr from 'ipaddr.js'
+import type { NasClientFields } from '../db/nas-clients.ts'
 import { encodeAttribute } from '../radius/attribute-encoder.ts'
 import type { Problem } from './settings-schema.ts'
 
@@ -8,17 +9,7 @@ import type { Problem } from './settings-schema.ts'
 export const LIFT_PROFILES = ['coa', 'disconnect', 'none'] as const
 
 /** A validated NAS client; `secret` undefined means "keep the one stored". */
-export interface NasClientInput {
-  name: string
-  address: string
-  realm: string
-  secret: string | undefined
-  requireMessageAuthenticator: boolean
-  coaHost: string | null
-  coaPort: number
-  liftProfile: (typeof LIFT_PROFILES)[number]
-  coaAttributes: { name: string; value: string | number }[]
-}
+export type NasClientInput = NasClientFields
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
 const REALM = /^[A-Za-z0-9._-]{1,64}$/
