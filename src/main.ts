@@ -18,7 +18,7 @@ import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
 import { createAccountingHandler } from './identification/accounting-records.ts'
 import { createIdentifier } from './identification/identify.ts'
 import { createSessionRecorder } from './identification/session-recorder.ts'
-import { refreshNasDirectory, startSessionUpkeep } from './identification/session-upkeep.ts'
+import { refreshNasDirectory, reloadNasDirectoryOnChange, startSessionUpkeep } from './identification/session-upkeep.ts'
 import { createLogger } from './logging/logger.ts'
 import { type AccountingServer, type AccountingServerOptions, startAccountingServer } from './radius/accounting-server.ts'
 import { createNasDirectory } from './radius/nas-directory.ts'
@@ -97,8 +97,7 @@ async function start(): Promise<void> {
     const billing = ocs ?? createBuiltInBilling(database.db)
     const directory = createNasDirectory()
     await refreshNasDirectory(database.db, directory)
-    // A NAS change bumps the settings revision too: reload the directory at once, not at the next tick.
-    live.onChange(() => void refreshNasDirectory(database.db, directory).catch(() => {}))
+    reloadNasDirectoryOnChange(live, database.db, directory, log)
     if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
     const psp = config.psp === null ? null : createHostedPsp(config.psp)
     coaClient = await createDynamicAuthorizationClient()

@@ -36,7 +36,7 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
   const settings = await createSettingsStore({
     db: database.db,
     base: config,
-    context: { cardAvailable: config.psp !== null, envTrustedProxies: config.identification.trustedProxies },
+    context: { cardAvailable: options.psp !== undefined, envTrustedProxies: config.identification.trustedProxies },
     log,
   }).catch(() => fixedSettings(config))
   const identifier = createIdentifier({
