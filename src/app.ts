@@ -29,6 +29,9 @@ import { identifyRoutes } from './http/routes/identify.ts'
 import { metricsRoutes } from './http/routes/metrics.ts'
 import type { Metrics } from './metrics/metrics.ts'
 import { fixedSettings, type SettingsStore } from './settings/settings-store.ts'
+import type { NetworkPort } from './recharge/ports.ts'
+import { registerRouteAccessCheck } from './http/staff/route-access.ts'
+import { registerStaffArea } from './http/staff/staff-area.ts'
 
 /** What the app needs from the composition root. */
 export interface AppDeps {
@@ -46,6 +49,8 @@ export interface AppDeps {
   psp: HostedPsp | null
   /** The operator settings in force, kept current (absent: the environment's, fixed). */
   settings?: SettingsStore
+  /** The network adapter, for support's force Disconnect (null: the console says it is unavailable). */
+  network?: NetworkPort | null
 }
 
 /** Build the HTTP app with every route registered. */
@@ -80,6 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Before any route: a console or admin API route that declares no permission fails the build.
+  registerRouteAccessCheck(app)
   registerSecurityHeaders(app)
   registerRequestMetrics(app, deps.metrics)
   // Before everything else that does work: a foreign Host is caught here.
@@ -108,6 +115,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     countryCode: deps.config.identification.countryCode,
     nudgeJobs: deps.nudgeJobs,
     creditMode: deps.config.billing.kind,
+  })
+  await registerStaffArea(app, {
+    db: deps.db,
+    secureCookies: deps.config.portal.url.startsWith('https:'),
+    clientAddress: (request) => deps.identifier.locate(requestFacts(request)).address,
+    network: deps.network ?? null,
+    nudgeJobs: deps.nudgeJobs,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {

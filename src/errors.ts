@@ -24,6 +24,14 @@ export const ERRORS = {
   RATE_LIMITED: { code: 'HTTP.RATE_LIMITED', status: 429, message: 'Too many requests; try again in a minute' },
   SHUTTING_DOWN: { code: 'HTTP.SHUTTING_DOWN', status: 503, message: 'The service is restarting; try again' },
   INTERNAL: { code: 'HTTP.INTERNAL', status: 500, message: 'Something went wrong on our side' },
+  STAFF_UNAUTHENTICATED: { code: 'STAFF.UNAUTHENTICATED', status: 401, message: 'Sign in (or send a valid API token) first' },
+  STAFF_FORBIDDEN: { code: 'STAFF.FORBIDDEN', status: 403, message: 'Your role does not allow this' },
+  STAFF_CSRF: { code: 'STAFF.CSRF', status: 403, message: 'The form has expired; reload the page and try again' },
+  STAFF_LOGIN_THROTTLED: { code: 'STAFF.LOGIN_THROTTLED', status: 429, message: 'Too many failed sign-ins; try again later' },
+  STAFF_REASON_REQUIRED: { code: 'STAFF.REASON_REQUIRED', status: 400, message: 'Give a reason (at least 5 characters)' },
+  STAFF_CONFLICT: { code: 'STAFF.CONFLICT', status: 409, message: 'That name is already taken' },
+  SUPPORT_ACTION_REFUSED: { code: 'SUPPORT.ACTION_REFUSED', status: 409, message: 'This action does not apply to the attempt in its current state' },
+  SUPPORT_NETWORK_UNAVAILABLE: { code: 'SUPPORT.NETWORK_UNAVAILABLE', status: 503, message: 'No network adapter is configured to send a Disconnect' },
 } as const
 
 /** Build the AppError for a catalogue entry, optionally with a more specific message. */

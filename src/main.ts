@@ -119,7 +119,7 @@ async function start(): Promise<void> {
       void expireAbandonedAttempts(database.db, new Date(Date.now() - 60 * 60 * 1000)).catch(() => {})
     }, 5 * 60 * 1000)
     abandoned.unref()
-    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge(), psp, settings: live })
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => worker.nudge(), psp, network, settings: live })
     await listen(app, config)
 
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })

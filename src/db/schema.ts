@@ -79,7 +79,59 @@ export interface StaffUsersTable {
   passwordHash: string
   role: 'admin' | 'operator' | 'support'
   disabled: Generated<boolean>
+  /** Base32 TOTP secret (RFC 6238); set at enrolment, in force once totpEnabledAt is set. */
+  totpSecret: string | null
+  totpEnabledAt: Date | null
+  /** The last TOTP time step accepted (a code is never accepted twice). */
+  totpLastStep: number | null
   createdAt: CreatedAt
+}
+
+/** A console session; the cookie holds the id, the table only its SHA-256. */
+export interface StaffSessionsTable {
+  idHash: Buffer
+  staffId: number | null
+  stage: 'anonymous' | 'totp' | 'complete'
+  csrfToken: string
+  createdAt: CreatedAt
+  lastSeenAt: ColumnType<Date, Date | string | undefined, Date | string>
+  expiresAt: Date
+}
+
+/** Failed staff logins by subject (user or source address), for throttling across instances. */
+export interface StaffLoginFailuresTable {
+  subject: string
+  at: CreatedAt
+}
+
+/** A bearer token for automation, stored as its SHA-256. */
+export interface ApiTokensTable {
+  id: Generated<number>
+  name: string
+  tokenHash: Buffer
+  /** The first characters of the token, shown in lists so a token can be recognised. */
+  prefix: string
+  role: 'admin' | 'operator' | 'support'
+  createdBy: string
+  createdAt: CreatedAt
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+}
+
+/** The append-only record of staff actions and settings changes. */
+export interface AuditLogTable {
+  id: Generated<number>
+  at: CreatedAt
+  actor: string
+  actorId: number | null
+  via: 'session' | 'token' | 'cli' | 'system'
+  action: string
+  target: string | null
+  before: ColumnType<unknown, string | null, never>
+  after: ColumnType<unknown, string | null, never>
+  reason: string | null
+  sourceAddress: string | null
+  requestId: string | null
 }
 
 /** Instance-wide secrets shared by every instance (HMAC keys), created once. */
@@ -197,6 +249,10 @@ export interface Database {
   voucherFailures: VoucherFailuresTable
   settings: SettingsTable
   settingsRevision: SettingsRevisionTable
+  staffSessions: StaffSessionsTable
+  staffLoginFailures: StaffLoginFailuresTable
+  apiTokens: ApiTokensTable
+  auditLog: AuditLogTable
 }
 
 /** A NAS client row as read. */

@@ -9,6 +9,7 @@ export type Role = (typeof ROLES)[number]
 
 /** Every permission a route can ask for. */
 export const PERMISSIONS = [
+  'account:self', // one's own account: second factor (every role)
   'support:read', // search attempts, read timelines and session history
   'support:act', // retry lift, force Disconnect, mark refunded (each with a reason)
   'msisdn:full', // see phone numbers unmasked
@@ -27,8 +28,8 @@ export type RouteAccess = Permission | 'public'
 
 const GRANTS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  operator: ['support:read', 'nas:read', 'nas:write', 'settings:read', 'settings:write', 'vouchers:write', 'audit:read'],
-  support: ['support:read', 'support:act'],
+  operator: ['account:self', 'support:read', 'nas:read', 'nas:write', 'settings:read', 'settings:write', 'vouchers:write', 'audit:read'],
+  support: ['account:self', 'support:read', 'support:act'],
 }
 
 /** Whether a role holds a permission. */

@@ -12,6 +12,7 @@ import { createReadiness, type Readiness } from '../../src/health/readiness.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts'
 import { createSettingsStore, fixedSettings, type SettingsStore } from '../../src/settings/settings-store.ts'
+import type { NetworkPort } from '../../src/recharge/ports.ts'
 
 /** An app under test and the services it was built with. */
 export interface TestApp {
@@ -25,7 +26,7 @@ export interface TestApp {
 }
 
 /** Build the app over `database` with default configuration and a silent logger. */
-export async function buildTestApp(database: DatabaseHandle, env: Record<string, string> = {}, options: { psp?: HostedPsp } = {}): Promise<TestApp> {
+export async function buildTestApp(database: DatabaseHandle, env: Record<string, string> = {}, options: { psp?: HostedPsp; network?: NetworkPort } = {}): Promise<TestApp> {
   // Card payments only when the test hands in a provider (the sandbox is not running otherwise).
   const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PAYMENT_METHODS: options.psp ? 'voucher,card' : 'voucher', ...env })
   const metrics = createMetrics()
@@ -46,7 +47,7 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
   })
   const billing = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : createBuiltInBilling(database.db)
-  const app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null, settings })
+  const app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null, network: options.network ?? null, settings })
   app.addHook('onClose', async () => settings.stop())
   await app.ready()
   return { app, metrics, readiness, keys, settings }

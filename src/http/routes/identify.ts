@@ -6,9 +6,30 @@ import type { Identifier } from '../../identification/identify.ts'
 import { maskMsisdn } from '../../logging/mask-msisdn.ts'
 import { requestFacts } from '../request-facts.ts'
 
+const IDENTIFY_SCHEMA = {
+  tags: ['identification'],
+  summary: 'Which line the gateway sees behind the asking client (masked)',
+  querystring: { type: 'object', properties: { rt: { type: 'string', maxLength: 2000 } } },
+  response: {
+    200: {
+      type: 'object',
+      required: ['identified', 'address', 'realm'],
+      properties: {
+        identified: { type: 'boolean' },
+        line: { type: 'string' },
+        how: { type: 'string' },
+        address: { type: 'string' },
+        realm: { type: 'string' },
+        reason: { type: 'string' },
+      },
+    },
+  },
+} as const
+
 /** Register GET /api/v1/identify. */
 export function identifyRoutes(app: FastifyInstance, identifier: Identifier): void {
-  app.get('/api/v1/identify', async (request, reply) => {
+  // Public: it answers only about the asking client itself, masked, as the portal page would.
+  app.get('/api/v1/identify', { config: { permission: 'public' }, schema: IDENTIFY_SCHEMA }, async (request, reply) => {
     const result = await identifier.identify(requestFacts(request))
     reply.header('cache-control', 'private, no-store')
     if (!result.identified) return { identified: false, address: result.address, realm: result.realm, reason: result.reason }
