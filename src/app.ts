@@ -122,6 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientAddress: (request) => deps.identifier.locate(requestFacts(request)).address,
     network: deps.network ?? null,
     nudgeJobs: deps.nudgeJobs,
+    operator: { db: deps.db, settings, paymentUrl: deps.psp === null ? null : (deps.config.psp?.url ?? null) },
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {

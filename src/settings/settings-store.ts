@@ -11,6 +11,10 @@ import { type SettingsContext, storedSettings } from './settings-schema.ts'
 
 /** The settings in force, kept current. */
 export interface SettingsStore {
+  /** What validation of new settings must know about this instance's environment. */
+  readonly context: SettingsContext
+  /** The environment's values (what a setting falls back to when the database holds none). */
+  readonly base: SettingsBase
   /** The settings in force now (synchronous: request handlers call it per request). */
   current(): LiveSettings
   /** Re-read now when the revision moved; resolves true when it did. */
@@ -24,9 +28,9 @@ export interface SettingsStore {
 export const SETTINGS_POLL_MS = 1000
 
 /** Settings that never change (no database): the environment's alone. */
-export function fixedSettings(base: SettingsBase): SettingsStore {
+export function fixedSettings(base: SettingsBase, context: SettingsContext = { cardAvailable: false, envTrustedProxies: base.identification.trustedProxies }): SettingsStore {
   const settings = resolveSettings(base, {}, 0)
-  return { current: () => settings, check: async () => false, onChange: () => {}, stop: () => {} }
+  return { context, base, current: () => settings, check: async () => false, onChange: () => {}, stop: () => {} }
 }
 
 /** Load the settings and start polling for changes. */
@@ -82,6 +86,8 @@ export async function createSettingsStore(options: {
   timer.unref()
 
   return {
+    context: options.context,
+    base,
     current: () => settings,
     check,
     onChange: (listener) => void listeners.push(listener),

@@ -2,7 +2,7 @@
 // (the `test-coa` command and the console's "send test CoA"): the session named by the operator,
 // plus the NAS's lift-profile attributes on a CoA, and the whole exchange back.
 import type { AttributeInput } from '../../radius/attribute-encoder.ts'
-import type { DynamicAuthorizationClient, DynamicAuthorizationExchange } from '../../radius/dynamic-authorization-client.ts'
+import { createDynamicAuthorizationClient, type DynamicAuthorizationClient, type DynamicAuthorizationExchange, type RetransmitSchedule } from '../../radius/dynamic-authorization-client.ts'
 
 /** The NAS fields a test CoA needs (a nas_clients row has them). */
 export interface TestCoaNas {
@@ -37,4 +37,20 @@ export async function sendTestCoa(client: DynamicAuthorizationClient, nas: TestC
 export function describeOutcome(exchange: DynamicAuthorizationExchange): string {
   const outcome = exchange.outcome
   return outcome.kind === 'nak' ? `NAK (Error-Cause ${outcome.errorCause ?? 'none'})` : outcome.kind.toUpperCase()
+}
+
+/**
+ * For someone waiting on a page: 3 sends within 5 s instead of RFC 5080's 30 s (a NAS that
+ * answers at all answers in milliseconds; the lift job keeps the full schedule).
+ */
+export const INTERACTIVE_SCHEDULE: RetransmitSchedule = { initialMs: 1000, maxIntervalMs: 2000, maxSends: 3, deadlineMs: 5000 }
+
+/** Send one test request on a client of its own (opened and closed here). */
+export async function sendTestCoaOnce(nas: TestCoaNas, target: TestCoaTarget, schedule: RetransmitSchedule = INTERACTIVE_SCHEDULE): Promise<DynamicAuthorizationExchange> {
+  const client = await createDynamicAuthorizationClient({ schedule })
+  try {
+    return await sendTestCoa(client, nas, target)
+  } finally {
+    await client.close()
+  }
 }

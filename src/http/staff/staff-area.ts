@@ -11,6 +11,8 @@ import { accountRoutes } from '../console/account.ts'
 import { auditConsoleRoutes } from '../console/audit.ts'
 import { homeRoutes } from '../console/home.ts'
 import { loginRoutes } from '../console/login.ts'
+import type { OperatorDeps } from '../console/operator-deps.ts'
+import { operatorRoutes } from '../console/operator-routes.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerStaffAuth } from './staff-auth.ts'
 
@@ -25,6 +27,8 @@ export interface StaffAreaDeps {
   network: NetworkPort | null
   /** Tell the job worker a job was queued (a retried lift). */
   nudgeJobs: () => void
+  /** NAS clients, settings, allowlist and YAML (the operator pages and API). */
+  operator: OperatorDeps
 }
 
 /** Register the console and the admin API on `app`. */
@@ -37,5 +41,6 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     accountRoutes(area, { db: deps.db, sessions })
     auditConsoleRoutes(area, { db: deps.db })
     auditApiRoutes(area, { db: deps.db })
+    operatorRoutes(area, deps.operator)
   })
 }
