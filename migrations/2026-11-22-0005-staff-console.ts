@@ -65,6 +65,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index audit_log_actor on audit_log (actor, at desc)`.execute(db)
   await sql`create index audit_log_action on audit_log (action, at desc)`.execute(db)
 
+  // Support's searches: by the last digits of a number (a reversed prefix match), by source
+  // address, by voucher serial, by time.
+  await sql`create index recharge_attempts_msisdn_reversed on recharge_attempts (reverse(msisdn) text_pattern_ops)`.execute(db)
+  await sql`create index recharge_attempts_source on recharge_attempts (source_address) where source_address is not null`.execute(db)
+  await sql`create index recharge_attempts_serial on recharge_attempts (voucher_serial) where voucher_serial is not null`.execute(db)
+  await sql`create index recharge_attempts_created on recharge_attempts (created_at desc)`.execute(db)
+
   // Append-only for every role, owner and superuser included (a trigger runs for all of them);
   // the REVOKE keeps the privilege off the table for roles that get grants through PUBLIC or the
   // role that ran the migration (the operator grants the gateway's role select and insert only).
@@ -81,6 +88,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  for (const index of ['recharge_attempts_msisdn_reversed', 'recharge_attempts_source', 'recharge_attempts_serial', 'recharge_attempts_created']) {
+    await sql`drop index if exists ${sql.ref(index)}`.execute(db)
+  }
   await sql`drop table if exists audit_log`.execute(db)
   await sql`drop function if exists audit_log_append_only()`.execute(db)
   for (const table of ['api_tokens', 'staff_login_failures', 'staff_sessions']) {

@@ -14,6 +14,8 @@ commands:
                                   load scratch cards ("serial,pin" lines); validated first, idempotent
   create-staff --username NAME --role admin|operator|support --password-stdin
                                   create a console/API user (password read from standard input)
+  create-api-token --name NAME --role admin|operator|support
+                                  create a bearer token for /api/v1 (printed once; stored hashed)
   test-coa --nas NAME --session ID [--ip ADDR] [--msisdn N] [--disconnect]
                                   send one CoA (or Disconnect) to a configured NAS and show the answer
   export-config [--output FILE]   settings and NAS clients as YAML (shared secrets left out)

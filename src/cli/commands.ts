@@ -18,6 +18,8 @@ import { readConfigSnapshot } from '../settings/config-snapshot.ts'
 import { resolveSettings } from '../settings/live-settings.ts'
 import { ConfigInvalidError, importConfig } from '../settings/operator-actions.ts'
 import type { SettingsContext } from '../settings/settings-schema.ts'
+import { createApiTokenCommand } from './api-token-command.ts'
+import { recordAudit } from '../audit/audit-log.ts'
 
 /** A usage or input problem, shown as one line. */
 export class CliError extends Error {}
@@ -104,6 +106,7 @@ async function createStaff(args: string[]): Promise<number> {
   return withDatabase(async (database) => {
     const inserted = await database.db.insertInto('staffUsers').values({ username, passwordHash, role }).onConflict((oc) => oc.column('username').doNothing()).returning('id').executeTakeFirst()
     if (inserted === undefined) throw new CliError(`staff user ${username} already exists`)
+    await recordAudit(database.db, { actor: { name: 'cli', id: null, via: 'cli' }, action: 'staff.create', target: `staff:${username}`, after: { username, role } })
     out(`created ${role} ${username}\n`)
     return 0
   })
@@ -194,4 +197,5 @@ export const COMMANDS: Record<string, Command> = {
   'export-config': exportConfig,
   'import-config': importConfigCommand,
   'export-allowlist': exportAllowlist,
+  'create-api-token': (args) => createApiTokenCommand(args, withDatabase, (message) => new CliError(message)),
 }

@@ -9,6 +9,8 @@ type Db = Kysely<Database> | Transaction<Database>
 
 /** Every token starts with this, so a leaked one is easy to find in code and logs. */
 export const TOKEN_PREFIX = 'rgw_'
+/** Token names: what the automation is (e.g. "ci-deploy", "noc.grafana"). */
+export const TOKEN_NAME = /^[a-z0-9._-]{3,64}$/
 /** last_used_at moves at most this often. */
 const TOUCH_EVERY_MS = 60 * 1000
 

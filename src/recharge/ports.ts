@@ -41,8 +41,13 @@ export type RestoreOutcome =
   | { kind: 'retry-later'; reason: string }
   | { kind: 'failed'; reason: string }
 
+/** What a forced Disconnect did. */
+export type DisconnectOutcome = { kind: 'disconnected'; how: 'ack' | 'session-gone' } | { kind: 'failed'; reason: string }
+
 /** The network side: lifts a suspension on the NAS (CoA/Disconnect) or does nothing when the OCS does it. */
 export interface NetworkPort {
   /** Restore service for `target`; `exchanges` are recorded on the attempt's timeline as they are. */
   restoreService(target: RestoreTarget): Promise<{ outcome: RestoreOutcome; exchanges: unknown[] }>
+  /** End `target`'s session now whatever the NAS's lift profile (support's "force Disconnect"). */
+  disconnect(target: RestoreTarget): Promise<{ outcome: DisconnectOutcome; exchanges: unknown[] }>
 }

@@ -2,14 +2,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { voucherPinMatches } from '../../src/adapters/payment/voucher-pin.ts'
 import { deriveKeys } from '../../src/config/keys.ts'
 import { verifyPassword } from '../../src/staff/password.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freeradiusPath, peerAvailable } from '../helpers/peers.ts'
-import { ROOT } from '../helpers/process.ts'
+import { runCli } from '../helpers/process.ts'
 import { type FreeRadius, startFreeRadius } from '../radius/helpers/freeradius.ts'
 
 const APP_SECRET = 'cli-test-master-secret-0123456789abcdef'
@@ -30,17 +29,7 @@ describe('the recharge-gateway CLI', { timeout: 120_000 }, () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  function cli(args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env } })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()))
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()))
-      child.on('close', (code) => resolve({ code, out, err }))
-      child.stdin.end(stdin)
-    })
-  }
+  const cli = (args: string[], stdin = '') => runCli(args, env, stdin)
 
   it('imports nothing from a file with problems and names each problem with its line number', async () => {
     const file = join(dir, 'bad.csv')

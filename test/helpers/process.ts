@@ -50,3 +50,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms: numbe
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`)
 }
+
+/** Run `recharge-gateway <args>` (src/cli.ts) to completion with `env` and `stdin`; its exit code and output. */
+export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env } })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    child.on('close', (code) => resolve({ code, out, err }))
+    child.stdin.end(stdin)
+  })
+}

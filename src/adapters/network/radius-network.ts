@@ -8,7 +8,11 @@ import type { AttributeInput } from '../../radius/attribute-encoder.ts'
 import type { DynamicAuthorizationClient, DynamicAuthorizationExchange } from '../../radius/dynamic-authorization-client.ts'
 import type { NasDirectory, NasEntry } from '../../radius/nas-directory.ts'
 import { ErrorCause } from '../../radius/values.ts'
-import type { NetworkPort, RestoreOutcome, RestoreTarget } from '../../recharge/ports.ts'
+import type { DisconnectOutcome, NetworkPort, RestoreOutcome, RestoreTarget } from '../../recharge/ports.ts'
+
+function describe(exchanges: DynamicAuthorizationExchange[]): string {
+  return exchanges.map((e) => `${e.kind}: ${e.outcome.kind === 'nak' ? `NAK ${e.outcome.errorCause ?? 'without Error-Cause'}` : e.outcome.kind}`).join(', ')
+}
 
 /** Create the RADIUS network adapter. */
 export function createRadiusNetwork(deps: { directory: NasDirectory; client: DynamicAuthorizationClient }): NetworkPort {
@@ -51,8 +55,18 @@ export function createRadiusNetwork(deps: { directory: NasDirectory; client: Dyn
       exchanges.push(disconnect)
       const verdict = judge(disconnect)
       if (verdict !== 'fallback') return { outcome: verdict, exchanges }
-      const why = exchanges.map((e) => `${e.kind}: ${e.outcome.kind === 'nak' ? `NAK ${e.outcome.errorCause ?? 'without Error-Cause'}` : e.outcome.kind}`).join(', ')
-      return { outcome: { kind: 'failed', reason: why }, exchanges }
+      return { outcome: { kind: 'failed', reason: describe(exchanges) }, exchanges }
+    },
+    async disconnect(target) {
+      const nas = deps.directory.list().find((n) => n.id === target.nasId)
+      if (nas === undefined) return { outcome: { kind: 'failed', reason: `NAS ${target.nasId} is no longer configured` }, exchanges: [] }
+      const exchange = await send(nas, 'disconnect', sessionAttributes(target))
+      const answer = exchange.outcome
+      let outcome: DisconnectOutcome
+      if (answer.kind === 'ack') outcome = { kind: 'disconnected', how: 'ack' }
+      else if (answer.kind === 'nak' && answer.errorCause === ErrorCause.SessionContextNotFound) outcome = { kind: 'disconnected', how: 'session-gone' }
+      else outcome = { kind: 'failed', reason: describe([exchange]) }
+      return { outcome, exchanges: [exchange] }
     },
   }
 }

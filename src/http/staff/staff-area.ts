@@ -10,6 +10,9 @@ import { auditApiRoutes } from '../api/audit.ts'
 import { accountRoutes } from '../console/account.ts'
 import { auditConsoleRoutes } from '../console/audit.ts'
 import { homeRoutes } from '../console/home.ts'
+import { supportConsoleRoutes } from '../console/support.ts'
+import { tokenConsoleRoutes } from '../console/tokens.ts'
+import { supportApiRoutes } from '../api/support.ts'
 import { loginRoutes } from '../console/login.ts'
 import type { OperatorDeps } from '../console/operator-deps.ts'
 import { operatorRoutes } from '../console/operator-routes.ts'
@@ -39,7 +42,10 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     homeRoutes(area)
     loginRoutes(area, { db: deps.db, sessions })
     accountRoutes(area, { db: deps.db, sessions })
+    supportConsoleRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditConsoleRoutes(area, { db: deps.db })
+    tokenConsoleRoutes(area, { db: deps.db })
+    supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
     operatorRoutes(area, deps.operator)
   })
