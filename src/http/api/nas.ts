@@ -10,7 +10,7 @@ import type { OperatorDeps } from '../console/operator-deps.ts'
 import { auditContext } from '../staff/staff-context.ts'
 import { ERROR_SCHEMA, TIME_SCHEMA } from './schemas.ts'
 
-const ATTRIBUTES = { type: 'array', maxItems: 32, items: { type: 'object', required: ['name', 'value'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 64 }, value: { type: ['string', 'integer'] } } } } as const
+const ATTRIBUTES = { type: 'array', maxItems: 32, items: { type: 'object', required: ['name', 'value'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 64 }, value: { anyOf: [{ type: 'string' }, { type: 'integer' }] } } } } as const
 
 /** A NAS client as answered (no secret: only when it was last set). */
 export const NAS_SCHEMA = {
