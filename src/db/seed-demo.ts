@@ -107,7 +107,7 @@ export function demoBanner(radiusPort: number, portalUrl: string): string {
     `try it           printf 'Acct-Status-Type = Start\\nAcct-Session-Id = "demo-1"\\nFramed-IP-Address = 127.0.0.1\\nCalling-Station-Id = "${DEMO.lines[0]}"\\n' | radclient 127.0.0.1:${radiusPort} acct ${DEMO.nas.secret}`,
     `suspended lines  ${DEMO.lines[0]} … ${DEMO.lines[DEMO.lines.length - 1]}  balance -10.00 ${DEMO.currency}, reason arrears`,
     `vouchers         50.00 ${DEMO.currency} each: ${v[0]!.serial} / PIN ${v[0]!.pin} … ${v[v.length - 1]!.serial} / PIN ${v[v.length - 1]!.pin}`,
-    `staff login      ${DEMO.staff.username} / ${DEMO.staff.password}  (role ${DEMO.staff.role})`,
+    `staff console    ${portalUrl}/console  login ${DEMO.staff.username} / ${DEMO.staff.password}  (role ${DEMO.staff.role})`,
     '',
   ].join('\n')
 }

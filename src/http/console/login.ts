@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { recordAudit } from '../../audit/audit-log.ts'
 import type { Database } from '../../db/schema.ts'
+import { purgeExpiredStaffSessions } from '../../db/staff-sessions.ts'
 import { appError, ERRORS } from '../../errors.ts'
 import { clearLoginFailures, loginThrottled, recordLoginFailure } from '../../staff/login-throttle.ts'
 import { hashPassword, verifyPassword } from '../../staff/password.ts'
@@ -49,7 +50,8 @@ export function loginRoutes(area: FastifyInstance, deps: LoginDeps): void {
     return renderConsole(request, reply, totp ? 'login-totp.eta' : 'login.eta', { title: 'Sign in', next, problem })
   }
 
-  area.get('/console/login', { config: { permission: 'public' }, schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2000 } } } } }, async (request, reply) => {
+  // A visit without a cookie stores an anonymous session (for the form's CSRF token): bounded per address.
+  area.get('/console/login', { config: { permission: 'public', rateLimit: { max: 60, timeWindow: '1 minute' } }, schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2000 } } } } }, async (request, reply) => {
     if (request.staff !== null) return reply.code(303).header('location', safeNext((request.query as { next?: string }).next)).send()
     return showLogin(request, reply, 200)
   })
@@ -94,6 +96,7 @@ export function loginRoutes(area: FastifyInstance, deps: LoginDeps): void {
   async function signedIn(request: FastifyRequest, reply: FastifyReply, user: { id: number; username: string; role: 'admin' | 'operator' | 'support' }, next: string | undefined) {
     await deps.sessions.rotate(request, reply, user.id, 'complete')
     await clearLoginFailures(deps.db, user.username)
+    await purgeExpiredStaffSessions(deps.db)
     request.staff = { ...user, via: 'session' }
     await recordAudit(deps.db, { ...auditContext(request), action: 'staff.login', target: `staff:${user.username}` })
     return reply.code(303).header('location', safeNext(next)).send()

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { findApiToken } from '../../db/api-tokens.ts'
 import type { Database } from '../../db/schema.ts'
-import { createStaffSession, deleteStaffSession, findStaffSession, type StaffSession, touchStaffSession } from '../../db/staff-sessions.ts'
+import { createStaffSession, deleteStaffSession, findStaffSession, purgeExpiredStaffSessions, type StaffSession, touchStaffSession } from '../../db/staff-sessions.ts'
 import { appError, ERRORS } from '../../errors.ts'
 import { type Role, roleAllows } from '../../staff/permissions.ts'
 
@@ -122,6 +122,7 @@ export async function registerStaffAuth(area: FastifyInstance, deps: StaffAuthDe
     },
     async ensure(request, reply) {
       if (request.staffSession !== null) return request.staffSession.csrfToken
+      await purgeExpiredStaffSessions(deps.db)
       const { id, csrfToken } = await createStaffSession(deps.db, null, 'anonymous')
       request.staffSession = await findStaffSession(deps.db, id) ?? null
       reply.setCookie(cookieName, id, cookieOptions)

@@ -78,6 +78,21 @@ describe('console sign-in', () => {
     expect((await searchAudit(t.handle.db, { action: 'staff.logout' })).length).toBe(1)
   })
 
+  it('ends a session at its expiry and when its user is disabled, and purges expired ones', async () => {
+    const expiring = await signIn(test.app, 'ada.admin')
+    await t.handle.db.updateTable('staffSessions').set({ expiresAt: new Date(Date.now() - 1000) }).where('staffId', 'is not', null).execute()
+    expect((await expiring.get('/console/audit')).statusCode).toBe(303)
+    await openLoginPage(test.app) // a new visitor's session purges the expired ones
+    expect(await t.handle.db.selectFrom('staffSessions').select('stage').where('expiresAt', '<=', new Date()).execute()).toEqual([])
+
+    await createStaffUser(t.handle.db, 'dora.disabled', 'admin')
+    const session = await signIn(test.app, 'dora.disabled')
+    expect((await session.get('/console/audit')).statusCode).toBe(200)
+    await t.handle.db.updateTable('staffUsers').set({ disabled: true }).where('username', '=', 'dora.disabled').execute()
+    expect((await session.get('/console/audit')).statusCode).toBe(303)
+    expect((await (await openLoginPage(test.app)).post('/console/login', { username: 'dora.disabled', password: TEST_PASSWORD })).statusCode).toBe(401)
+  })
+
   it('throttles a username after repeated failures, on every instance sharing the database', async () => {
     await createStaffUser(t.handle.db, 'tim.target', 'support')
     const other = await buildTestApp(t.handle)
