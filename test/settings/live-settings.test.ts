@@ -1,10 +1,9 @@
-// Two gateway instances on one database: a settings or NAS change written through one reaches
-// the other within 5 s, without a restart. On the PostgreSQL server each app has its own
+// Two gateway instances on one database: a settings or NAS change an operator makes through one
+// instance's admin API reaches the other within 5 s, without a restart. On the PostgreSQL server each app has its own
 // connection pool; the embedded database is single-process, so there the two share its handle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../../src/db/connect.ts'
-import { insertNasClient } from '../../src/db/nas-clients.ts'
-import { writeSettings } from '../../src/db/settings.ts'
+import { createApiToken } from '../../src/db/api-tokens.ts'
 import { refreshNasDirectory, reloadNasDirectoryOnChange } from '../../src/identification/session-upkeep.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createNasDirectory } from '../../src/radius/nas-directory.ts'
@@ -31,6 +30,7 @@ describe(`settings reach every instance within 5 s (${process.env.DATABASE_URL ?
   let second: DatabaseHandle
   let a: TestApp
   let b: TestApp
+  let token: string
 
   beforeAll(async () => {
     t = await createTestDatabase()
@@ -40,6 +40,7 @@ describe(`settings reach every instance within 5 s (${process.env.DATABASE_URL ?
     await startSessions(t.handle.db, [{ nasId, acctSessionId: 'live-1', msisdn: LINE.msisdn, framedIp: LINE.address }])
     a = await buildTestApp(t.handle)
     b = await buildTestApp(second)
+    token = (await createApiToken(t.handle.db, { name: 'live-test', role: 'operator', createdBy: 'test' })).token
   })
   afterAll(async () => {
     await a?.app.close()
@@ -48,14 +49,18 @@ describe(`settings reach every instance within 5 s (${process.env.DATABASE_URL ?
     await t?.destroy()
   })
 
+  /** An operator's change through instance a's admin API. */
+  async function onA(method: 'PATCH' | 'POST', url: string, payload: object): Promise<void> {
+    const res = await a.app.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } })
+    expect(res.statusCode, res.body).toBeLessThan(300)
+  }
+
   const portal = (app: TestApp, remoteAddress: string, headers: Record<string, string> = {}) =>
     app.app.inject({ url: '/portal?lang=en', remoteAddress, headers }).then((res) => res.body)
 
   it('page texts and the offline ways change on the other instance', async () => {
     expect(await portal(b, LINE.address)).toContain('Your mobile service is paused')
-    await t.handle.db.transaction().execute((trx) =>
-      writeSettings(trx, { texts: { en: { suspendedHeading: 'Top up to browse again' } }, hotline: '12321', smsText: 'TOPUP' }),
-    )
+    await onA('PATCH', '/api/v1/settings', { settings: { texts: { en: { suspendedHeading: 'Top up to browse again' } }, hotline: '12321', smsText: 'TOPUP' } })
     const took = await within(async () => (await portal(b, LINE.address)).includes('Top up to browse again'))
     const page = await portal(b, LINE.address)
     expect(page).toContain('Call 12321')
@@ -67,10 +72,10 @@ describe(`settings reach every instance within 5 s (${process.env.DATABASE_URL ?
   it('a trusted proxy added in the settings is believed by the other instance', async () => {
     const viaProxy = () => portal(b, PROXY, { 'x-forwarded-for': LINE.address })
     expect(await viaProxy()).not.toContain(LINE.masked)
-    await t.handle.db.transaction().execute((trx) => writeSettings(trx, { trustedProxies: [PROXY] }))
+    await onA('PATCH', '/api/v1/settings', { settings: { trustedProxies: [PROXY] } })
     expect(await within(async () => (await viaProxy()).includes(LINE.masked))).toBeLessThan(LIMIT_MS)
     // Back to the environment's (none): the header is ignored again.
-    await t.handle.db.transaction().execute((trx) => writeSettings(trx, { trustedProxies: null }))
+    await onA('PATCH', '/api/v1/settings', { settings: { trustedProxies: null } })
     expect(await within(async () => !(await viaProxy()).includes(LINE.masked))).toBeLessThan(LIMIT_MS)
   })
 
@@ -79,9 +84,7 @@ describe(`settings reach every instance within 5 s (${process.env.DATABASE_URL ?
     await refreshNasDirectory(second.db, directory)
     reloadNasDirectoryOnChange(b.settings, second.db, directory, createLogger('silent'))
     expect(directory.find('203.0.113.77')).toBeUndefined()
-    await t.handle.db.transaction().execute((trx) =>
-      insertNasClient(trx, { name: 'bng-new', address: '203.0.113.77', realm: 'default', secret: 'bng-new-secret', requireMessageAuthenticator: true, coaHost: null, coaPort: 3799, liftProfile: 'coa', coaAttributes: [] }),
-    )
+    await onA('POST', '/api/v1/nas', { name: 'bng-new', address: '203.0.113.77', secret: 'bng-new-secret' })
     expect(await within(async () => directory.find('203.0.113.77')?.name === 'bng-new')).toBeLessThan(LIMIT_MS)
   })
 })
