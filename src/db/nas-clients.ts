@@ -43,17 +43,18 @@ export async function conflictingNasClient(db: Kysely<Database>, fields: { name:
 
 function columns(fields: NasClientFields) {
   const { secret, coaAttributes, ...rest } = fields
-  return { ...rest, coaAttributes: JSON.stringify(coaAttributes), ...(secret === undefined ? {} : { secret, secretChangedAt: new Date() }) }
+  return { ...rest, coaAttributes: JSON.stringify(coaAttributes) }
 }
 
 /** Add a NAS client (its secret is required). */
 export async function insertNasClient(trx: Transaction<Database>, fields: NasClientFields & { secret: string }): Promise<NasClient> {
-  return trx.insertInto('nasClients').values(columns(fields) as never).returningAll().executeTakeFirstOrThrow()
+  return trx.insertInto('nasClients').values({ ...columns(fields), secret: fields.secret }).returningAll().executeTakeFirstOrThrow()
 }
 
 /** Change a NAS client; the secret only when given. */
 export async function updateNasClient(trx: Transaction<Database>, id: number, fields: NasClientFields): Promise<NasClient | undefined> {
-  return trx.updateTable('nasClients').set({ ...columns(fields), updatedAt: new Date() }).where('id', '=', id).returningAll().executeTakeFirst()
+  const secret = fields.secret === undefined ? {} : { secret: fields.secret, secretChangedAt: new Date() }
+  return trx.updateTable('nasClients').set({ ...columns(fields), ...secret, updatedAt: new Date() }).where('id', '=', id).returningAll().executeTakeFirst()
 }
 
 /** Remove a NAS client (its sessions go with it). */

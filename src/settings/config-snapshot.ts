@@ -53,5 +53,5 @@ export function nasClientView(row: NasClient): NasClientView {
 export async function readConfigSnapshot(db: Kysely<Database> | Transaction<Database>, context: SettingsContext): Promise<ConfigSnapshot> {
   const stored = await readStoredSettings(db)
   const { settings } = storedSettings(stored.values, context)
-  return { revision: stored.revision, settings, nasClients: (await listNasClients(db as Kysely<Database>)).map(nasClientView) }
+  return { revision: stored.revision, settings, nasClients: (await listNasClients(db)).map(nasClientView) }
 }
