@@ -123,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     network: deps.network ?? null,
     nudgeJobs: deps.nudgeJobs,
     operator: { db: deps.db, settings, paymentUrl: deps.psp === null ? null : (deps.config.psp?.url ?? null) },
+    totpKey: deps.keys.staffTotp,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
     cardPaymentRoutes(app, {

@@ -13,6 +13,8 @@ export interface Keys {
   readonly redirectToken: HmacKey
   readonly formToken: HmacKey
   readonly continueUrl: HmacKey
+  /** AES-256-GCM key sealing staff TOTP secrets at rest (staff/totp-secret-box.ts). */
+  readonly staffTotp: KeyObject
 }
 
 /** Derive every purpose key from the master secret. */
@@ -23,5 +25,6 @@ export function deriveKeys(master: string): Keys {
     redirectToken: derive('redirect-token'),
     formToken: derive('form-token'),
     continueUrl: derive('continue-url'),
+    staffTotp: derive('staff-totp'),
   })
 }

@@ -6,7 +6,7 @@ import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
 
 /** What an attempt search may filter on (all optional, combined with AND). */
 export interface AttemptSearch {
-  /** A whole number (equality) or its last 4+ digits (suffix). */
+  /** A whole number (with or without country code) or its last 4+ digits. */
   msisdn?: string
   /** An IPv4/IPv6 address, or a CIDR prefix containing it. */
   sourceAddress?: string
@@ -19,19 +19,19 @@ export interface AttemptSearch {
   limit?: number
 }
 
-/** A number is whole when it has this many digits or more (E.164 national numbers are longer). */
-const WHOLE_NUMBER_DIGITS = 11
-
 /** Attempts matching `search`, newest first. */
 export async function searchAttempts(db: Kysely<Database>, search: AttemptSearch): Promise<RechargeAttempt[]> {
   let query = db.selectFrom('rechargeAttempts').selectAll()
   if (search.msisdn) {
+    // Always a suffix match (an indexed prefix match on the reversed number): the whole number with
+    // its country code, the national number a caller reads out, or just its last digits all match.
     const digits = search.msisdn.replace(/^\+/, '')
-    query = digits.length >= WHOLE_NUMBER_DIGITS
-      ? query.where('msisdn', '=', digits)
-      : query.where(sql<string>`reverse(msisdn)`, 'like', `${escapeLike([...digits].reverse().join(''))}%`)
+    query = query.where(sql<string>`reverse(msisdn)`, 'like', `${escapeLike([...digits].reverse().join(''))}%`)
   }
-  if (search.sourceAddress) query = query.where(sql<boolean>`source_address <<= ${search.sourceAddress}::inet`, '=', true)
+  if (search.sourceAddress) {
+    const address = search.sourceAddress
+    query = address.includes('/') ? query.where(sql<boolean>`source_address <<= ${address}::inet`, '=', true) : query.where('sourceAddress', '=', address)
+  }
   if (search.from) query = query.where('createdAt', '>=', search.from)
   if (search.to) query = query.where('createdAt', '<', search.to)
   if (search.state) query = query.where('state', '=', search.state)

@@ -1,6 +1,8 @@
 // TOTP against RFC 6238 Appendix B (SHA-1 vectors; 6 digits are the last 6 of the 8-digit values),
 // base32 against RFC 4648 §10, and the acceptance window and replay rule.
 import { describe, expect, it } from 'vitest'
+import { deriveKeys } from '../../src/config/keys.ts'
+import { openTotpSecret, sealTotpSecret } from '../../src/staff/totp-secret-box.ts'
 import { base32Decode, base32Encode, otpauthUri, totpCode, verifyTotp } from '../../src/staff/totp.ts'
 
 const SECRET = base32Encode(Buffer.from('12345678901234567890'))
@@ -36,5 +38,19 @@ describe('TOTP', () => {
 
   it('makes an otpauth URI an authenticator app imports', () => {
     expect(otpauthUri(SECRET, 'ada.admin', 'recharge-gateway')).toBe(`otpauth://totp/recharge-gateway:ada.admin?secret=${SECRET}&issuer=recharge-gateway&algorithm=SHA1&digits=6&period=30`)
+  })
+
+  it('seals secrets at rest for one user under the instance key; another user, key or a changed byte does not open them', () => {
+    const key = deriveKeys('master-one-master-one-master-one').staffTotp
+    const sealed = sealTotpSecret(key, 7, SECRET)
+    expect(sealed).not.toContain(SECRET)
+    expect(sealTotpSecret(key, 7, SECRET)).not.toBe(sealed) // a fresh IV each time
+    expect(openTotpSecret(key, 7, sealed)).toBe(SECRET)
+    expect(openTotpSecret(key, 8, sealed)).toBeUndefined()
+    expect(openTotpSecret(deriveKeys('master-two-master-two-master-two').staffTotp, 7, sealed)).toBeUndefined()
+    const bytes = Buffer.from(sealed.slice(3), 'base64url')
+    bytes[bytes.length - 1]! ^= 1
+    expect(openTotpSecret(key, 7, `v1.${bytes.toString('base64url')}`)).toBeUndefined()
+    expect(openTotpSecret(key, 7, SECRET)).toBeUndefined()
   })
 })

@@ -1,6 +1,7 @@
 // The signed-in user's own account: enrol a TOTP second factor (a new secret, shown once with its
 // otpauth:// URI, in force only after a code from it was confirmed) or switch it off with a code.
 // Both are audited and end the user's other sessions; this session gets a new id.
+import type { KeyObject } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { recordAudit } from '../../audit/audit-log.ts'
@@ -8,6 +9,7 @@ import type { Database } from '../../db/schema.ts'
 import { deleteSessionsOf } from '../../db/staff-sessions.ts'
 import { withTransaction } from '../../db/transaction.ts'
 import { newTotpSecret, otpauthUri, verifyTotp } from '../../staff/totp.ts'
+import { openTotpSecret, sealTotpSecret } from '../../staff/totp-secret-box.ts'
 import { renderConsole } from '../staff/console-page.ts'
 import type { StaffSessions } from '../staff/staff-auth.ts'
 import { auditContext } from '../staff/staff-context.ts'
@@ -16,9 +18,12 @@ const CODE_FORM = { type: 'object', required: ['code'], properties: { code: { ty
 const ACCESS = { permission: 'account:self' } as const
 
 /** Register /console/account and its TOTP actions. */
-export function accountRoutes(area: FastifyInstance, deps: { db: Kysely<Database>; sessions: StaffSessions }): void {
-  const load = (request: FastifyRequest) =>
-    deps.db.selectFrom('staffUsers').select(['username', 'totpSecret', 'totpEnabledAt', 'totpLastStep']).where('id', '=', request.staff!.id).executeTakeFirstOrThrow()
+export function accountRoutes(area: FastifyInstance, deps: { db: Kysely<Database>; sessions: StaffSessions; totpKey: KeyObject }): void {
+  const load = async (request: FastifyRequest) => {
+    const id = request.staff!.id
+    const user = await deps.db.selectFrom('staffUsers').select(['username', 'totpSecret', 'totpEnabledAt', 'totpLastStep']).where('id', '=', id).executeTakeFirstOrThrow()
+    return { ...user, totpSecret: user.totpSecret === null ? null : (openTotpSecret(deps.totpKey, id, user.totpSecret) ?? null) }
+  }
 
   async function show(request: FastifyRequest, reply: FastifyReply, extra: { notice?: string; problem?: string } = {}) {
     const user = await load(request)
@@ -39,7 +44,7 @@ export function accountRoutes(area: FastifyInstance, deps: { db: Kysely<Database
 
   area.post('/console/account/totp/start', { config: ACCESS }, async (request, reply) => {
     if (request.staff?.via !== 'session') return reply.code(303).header('location', '/console/account').send()
-    await deps.db.updateTable('staffUsers').set({ totpSecret: newTotpSecret() }).where('id', '=', request.staff.id).where('totpEnabledAt', 'is', null).execute()
+    await deps.db.updateTable('staffUsers').set({ totpSecret: sealTotpSecret(deps.totpKey, request.staff.id, newTotpSecret()) }).where('id', '=', request.staff.id).where('totpEnabledAt', 'is', null).execute()
     return reply.code(303).header('location', '/console/account').send()
   })
 

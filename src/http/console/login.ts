@@ -1,6 +1,7 @@
 // Console sign-in and sign-out: username and password (Argon2id), then the TOTP code when the user
 // enrolled one. The session id changes at each step and at sign-out; failures are throttled in
 // the database (staff/login-throttle.ts) and successful sign-ins and sign-outs are audited.
+import type { KeyObject } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { recordAudit } from '../../audit/audit-log.ts'
@@ -10,6 +11,7 @@ import { appError, ERRORS } from '../../errors.ts'
 import { clearLoginFailures, loginThrottled, recordLoginFailure } from '../../staff/login-throttle.ts'
 import { hashPassword, verifyPassword } from '../../staff/password.ts'
 import { verifyTotp } from '../../staff/totp.ts'
+import { openTotpSecret } from '../../staff/totp-secret-box.ts'
 import { renderConsole } from '../staff/console-page.ts'
 import type { StaffSessions } from '../staff/staff-auth.ts'
 import { auditContext } from '../staff/staff-context.ts'
@@ -18,6 +20,8 @@ import { auditContext } from '../staff/staff-context.ts'
 export interface LoginDeps {
   db: Kysely<Database>
   sessions: StaffSessions
+  /** Opens sealed TOTP secrets (staff/totp-secret-box.ts). */
+  totpKey: KeyObject
 }
 
 const LOGIN_FORM = {
@@ -82,7 +86,8 @@ export function loginRoutes(area: FastifyInstance, deps: LoginDeps): void {
     const address = request.staffAddress
     if (await loginThrottled(deps.db, session.user.username, address)) throw appError(ERRORS.STAFF_LOGIN_THROTTLED)
     const user = await deps.db.selectFrom('staffUsers').select(['totpSecret', 'totpLastStep']).where('id', '=', session.user.id).executeTakeFirstOrThrow()
-    const step = user.totpSecret === null ? null : verifyTotp(user.totpSecret, code, new Date(), user.totpLastStep)
+    const secret = user.totpSecret === null ? undefined : openTotpSecret(deps.totpKey, session.user.id, user.totpSecret)
+    const step = secret === undefined ? null : verifyTotp(secret, code, new Date(), user.totpLastStep)
     if (step === null) {
       await recordLoginFailure(deps.db, session.user.username, address)
       return showLogin(request, reply, 401, 'That code is not valid; enter the current one from your authenticator app.')

@@ -22,6 +22,7 @@ export const NAV: readonly NavEntry[] = [
   { href: '/console/allowlist', label: 'Allowlist', permission: 'settings:read' },
   { href: '/console/config', label: 'Config file', permission: 'settings:read' },
   { href: '/console/audit', label: 'Audit log', permission: 'audit:read' },
+  { href: '/console/staff', label: 'Staff', permission: 'staff:admin' },
   { href: '/console/tokens', label: 'API tokens', permission: 'staff:admin' },
 ]
 

@@ -2,6 +2,7 @@
 // parsing, authentication, the permission and CSRF checks and the OpenAPI generator exist only
 // here, so the portal and the walled garden's catch-all never run any of it. To add pages or API
 // routes, write a `xRoutes(area, deps)` function and call it below (docs/readme/staff.md).
+import type { KeyObject } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../../db/schema.ts'
@@ -12,6 +13,7 @@ import { auditConsoleRoutes } from '../console/audit.ts'
 import { homeRoutes } from '../console/home.ts'
 import { supportConsoleRoutes } from '../console/support.ts'
 import { tokenConsoleRoutes } from '../console/tokens.ts'
+import { staffAccountRoutes } from '../console/staff-accounts.ts'
 import { supportApiRoutes } from '../api/support.ts'
 import { loginRoutes } from '../console/login.ts'
 import type { OperatorDeps } from '../console/operator-deps.ts'
@@ -32,6 +34,8 @@ export interface StaffAreaDeps {
   nudgeJobs: () => void
   /** NAS clients, settings, allowlist and YAML (the operator pages and API). */
   operator: OperatorDeps
+  /** Seals staff TOTP secrets at rest (Keys.staffTotp). */
+  totpKey: KeyObject
 }
 
 /** Register the console and the admin API on `app`. */
@@ -40,11 +44,12 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     const sessions = await registerStaffAuth(area, { db: deps.db, secureCookies: deps.secureCookies, clientAddress: deps.clientAddress })
     await registerOpenApi(area)
     homeRoutes(area)
-    loginRoutes(area, { db: deps.db, sessions })
-    accountRoutes(area, { db: deps.db, sessions })
+    loginRoutes(area, { db: deps.db, sessions, totpKey: deps.totpKey })
+    accountRoutes(area, { db: deps.db, sessions, totpKey: deps.totpKey })
     supportConsoleRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditConsoleRoutes(area, { db: deps.db })
     tokenConsoleRoutes(area, { db: deps.db })
+    staffAccountRoutes(area, { db: deps.db })
     supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
     operatorRoutes(area, deps.operator)

@@ -29,6 +29,11 @@ describe('console sign-in', () => {
     expect(page.headers['set-cookie']).toMatch(/SameSite=Strict/)
     expect(page.headers['set-cookie']).not.toMatch(/Secure/)
     expect(page.headers['cache-control']).toBe('no-store')
+    // The portal's security headers apply here too: no script may run on a console page.
+    expect(page.headers['content-security-policy']).toMatch(/^default-src 'none';/)
+    expect(page.headers['content-security-policy']).not.toMatch(/script-src/)
+    expect(page.headers['x-frame-options']).toBe('DENY')
+    expect(page.body).not.toMatch(/<script/i)
     const res = await login.post('/console/login', { username: 'ada.admin', password: TEST_PASSWORD, next: '/console/audit' })
     expect(res.statusCode).toBe(303)
     expect(res.headers.location).toBe('/console/audit')
@@ -130,6 +135,9 @@ describe('console sign-in', () => {
     expect((await session.post('/console/account/totp/start', {})).statusCode).toBe(303)
     const page = await session.get('/console/account')
     const secret = /Key: <code>([A-Z2-7]+)<\/code>/.exec(page.body)![1]!
+    const stored = await t.handle.db.selectFrom('staffUsers').select('totpSecret').where('username', '=', 'toni.totp').executeTakeFirstOrThrow()
+    expect(stored.totpSecret).toMatch(/^v1\./) // sealed at rest, not the key itself
+    expect(stored.totpSecret).not.toContain(secret)
     const wrong = await session.post('/console/account/totp/confirm', { code: '000000' === totpCode(secret, new Date()) ? '111111' : '000000' })
     expect(wrong.statusCode).toBe(400)
     const enrolled = await session.post('/console/account/totp/confirm', { code: totpCode(secret, new Date()) })
