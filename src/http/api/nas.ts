@@ -67,9 +67,9 @@ export function nasApiRoutes(area: FastifyInstance, deps: OperatorDeps): void {
     return nasClientView(row)
   })
 
-  area.post('/api/v1/nas', { config: { permission: 'nas:write' }, schema: { tags, summary: 'Add a NAS client (secret required)', body: NAS_INPUT, response: { 201: NAS_SCHEMA, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA } } }, async (request, reply) => {
+  area.post('/api/v1/nas', { config: { permission: 'nas:write' }, schema: { tags, summary: 'Add a NAS client (secret required)', body: NAS_INPUT, response: { 200: NAS_SCHEMA, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA } } }, async (request) => {
     const { reason, ...input } = request.body as Record<string, unknown> & { reason?: string }
-    return reply.code(201).send(await createNas(deps.db, input, meta(request, reason)))
+    return createNas(deps.db, input, meta(request, reason))
   })
 
   area.put('/api/v1/nas/:id', { config: { permission: 'nas:write' }, schema: { tags, summary: 'Replace a NAS client (a secret left out is kept)', params: ID, body: NAS_INPUT, response: { 200: NAS_SCHEMA, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA } } }, async (request) => {
