@@ -29,7 +29,6 @@ export const ERRORS = {
   STAFF_CSRF: { code: 'STAFF.CSRF', status: 403, message: 'The form has expired; reload the page and try again' },
   STAFF_LOGIN_THROTTLED: { code: 'STAFF.LOGIN_THROTTLED', status: 429, message: 'Too many failed sign-ins; try again later' },
   STAFF_REASON_REQUIRED: { code: 'STAFF.REASON_REQUIRED', status: 400, message: 'Give a reason (at least 5 characters)' },
-  STAFF_CONFLICT: { code: 'STAFF.CONFLICT', status: 409, message: 'That name is already taken' },
   CONFIG_INVALID: { code: 'CONFIG.INVALID', status: 400, message: 'The configuration is not valid' },
   NAS_CONFLICT: { code: 'CONFIG.NAS_CONFLICT', status: 409, message: 'Another NAS client already has that name or address' },
   SUPPORT_ACTION_REFUSED: { code: 'SUPPORT.ACTION_REFUSED', status: 409, message: 'This action does not apply to the attempt in its current state' },

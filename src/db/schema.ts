@@ -79,7 +79,7 @@ export interface StaffUsersTable {
   passwordHash: string
   role: 'admin' | 'operator' | 'support'
   disabled: Generated<boolean>
-  /** Base32 TOTP secret (RFC 6238); set at enrolment, in force once totpEnabledAt is set. */
+  /** The TOTP secret (RFC 6238), sealed (staff/totp-secret-box.ts); set at enrolment, in force once totpEnabledAt is set. */
   totpSecret: string | null
   totpEnabledAt: Date | null
   /** The last TOTP time step accepted (a code is never accepted twice). */

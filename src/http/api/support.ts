@@ -87,6 +87,21 @@ export function supportApiRoutes(area: FastifyInstance, deps: { db: Kysely<Datab
     deps.nudgeJobs()
   })
   action('refund', 'Mark a paid attempt refunded (the money is returned outside the gateway)', (request, id, reason) => markRefunded(deps.db, auditContext(request), id, reason))
+  area.post('/api/v1/lines/:msisdn/disconnect', {
+    config: { permission: 'support:act' },
+    schema: {
+      tags,
+      summary: "Force a Disconnect-Request for the line's active session (waits for the NAS's answer, up to 30 s)",
+      params: { type: 'object', required: ['msisdn'], properties: { msisdn: { type: 'string', pattern: '^[0-9]{6,15}$' } } },
+      body: REASON_BODY,
+      response: { 200: { type: 'object', properties: { outcome: { type: 'object', additionalProperties: true }, acctSessionId: text } }, 400: ERROR_SCHEMA, 409: ERROR_SCHEMA, 503: ERROR_SCHEMA },
+    },
+  }, async (request) => {
+    const msisdn = (request.params as { msisdn: string }).msisdn
+    const result = await forceDisconnect(deps.db, deps.network, auditContext(request), { msisdn, target: `line:${maskMsisdn(msisdn)}` }, (request.body as { reason: string }).reason.trim())
+    return { outcome: result.outcome, acctSessionId: result.acctSessionId }
+  })
+
   area.post('/api/v1/attempts/:id/disconnect', {
     config: { permission: 'support:act' },
     schema: {

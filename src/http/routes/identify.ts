@@ -9,7 +9,7 @@ import { requestFacts } from '../request-facts.ts'
 const IDENTIFY_SCHEMA = {
   tags: ['identification'],
   summary: 'Which line the gateway sees behind the asking client (masked)',
-  querystring: { type: 'object', properties: { rt: { type: 'string', maxLength: 2000 } } },
+  // No querystring schema: a redirect token given twice must be ignored (request-facts.ts), not refused.
   response: {
     200: {
       type: 'object',

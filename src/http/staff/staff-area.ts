@@ -15,6 +15,7 @@ import { supportConsoleRoutes } from '../console/support.ts'
 import { tokenConsoleRoutes } from '../console/tokens.ts'
 import { staffAccountRoutes } from '../console/staff-accounts.ts'
 import { supportApiRoutes } from '../api/support.ts'
+import { tokenApiRoutes } from '../api/tokens.ts'
 import { loginRoutes } from '../console/login.ts'
 import type { OperatorDeps } from '../console/operator-deps.ts'
 import { operatorRoutes } from '../console/operator-routes.ts'
@@ -52,6 +53,7 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     staffAccountRoutes(area, { db: deps.db })
     supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
+    tokenApiRoutes(area, { db: deps.db })
     operatorRoutes(area, deps.operator)
   })
 }

@@ -4,6 +4,7 @@
 // force Disconnect, mark refunded — each refused without a reason and audited with one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { searchAudit } from '../../../src/audit/audit-log.ts'
+import { createApiToken } from '../../../src/db/api-tokens.ts'
 import { attemptEvents, findAttempt } from '../../../src/db/attempts.ts'
 import type { RechargeAttempt } from '../../../src/db/schema.ts'
 import { createSessionRecorder } from '../../../src/identification/session-recorder.ts'
@@ -150,6 +151,18 @@ describe.skipIf(!available)('support console', () => {
     expect(page.body).toContain('Disconnect sent')
     expect(page.body).toMatch(/Disconnect-Request to 127\.0\.0\.1:\d+: <strong>ACK<\/strong>/)
     expect((await searchAudit(db(), { action: 'line.force-disconnect' }))[0]).toMatchObject({ actor: 'sam.support', target: `attempt:${credited.reference}`, after: { outcome: { kind: 'disconnected' } } })
+  })
+
+  it('forces a Disconnect of a line by number through the API, audited under the masked number', async () => {
+    const token = (await createApiToken(db(), { name: 'support-bot', role: 'support', createdBy: 'test' })).token
+    const send = (msisdn: string, reason: string) => test.app.inject({ method: 'POST', url: `/api/v1/lines/${msisdn}/disconnect`, headers: { authorization: `Bearer ${token}` }, payload: { reason } })
+    const res = await send('8613812340077', 'subscriber asked for a fresh attach')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ outcome: { kind: 'disconnected', how: 'ack' }, acctSessionId: 'acct-77' })
+    expect((await searchAudit(db(), { action: 'line.force-disconnect', target: 'line:' }))[0]).toMatchObject({ actor: 'token:support-bot', target: 'line:138****0077', reason: 'subscriber asked for a fresh attach' })
+    const none = await send('8613800000000', 'no such session anywhere')
+    expect(none.statusCode).toBe(409)
+    expect(none.json().message).toContain('no active session')
   })
 
   it('marks a paid attempt refunded once, audited with before and after', async () => {
