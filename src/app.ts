@@ -32,6 +32,7 @@ import type { Metrics } from './metrics/metrics.ts'
 import { createFunnelMetrics } from './metrics/funnel-metrics.ts'
 import { registerJobQueueMetrics } from './metrics/job-queue-metrics.ts'
 import { observeAttempts } from './db/attempts.ts'
+import { fixedSettings, type SettingsStore } from './settings/settings-store.ts'
 import type { NetworkPort } from './recharge/ports.ts'
 import { registerRouteAccessCheck } from './http/staff/route-access.ts'
 import { registerStaffArea } from './http/staff/staff-area.ts'
@@ -52,12 +53,16 @@ export interface AppDeps {
   nudgeJobs: () => void
   /** The hosted payment provider, when card payments are on. */
   psp: HostedPsp | null
+  /** The operator settings in force, kept current (absent: the environment's, fixed). */
+  settings?: SettingsStore
   /** The network adapter, for support's force Disconnect (null: the console says it is unavailable). */
   network?: NetworkPort | null
 }
 
 /** Build the HTTP app with every route registered. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const settings = deps.settings ?? fixedSettings(deps.config)
+  const portal = () => settings.current().portal
   const locatePortal = createPortalLocator({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier })
   const garden = createWalledGarden({ portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
   const funnel = createFunnelMetrics(deps.metrics.registry)
@@ -124,10 +129,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   metricsRoutes(app, deps.metrics)
   identifyRoutes(app, deps.identifier)
   captiveApiRoutes(app, { portal: deps.config.portal, identifier: deps.identifier, billing: deps.billing })
-  portalRoutes(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null, funnel })
+  portalRoutes(app, { portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, paymentOrigin: deps.psp?.origin ?? null, funnel })
   rechargeRoutes(app, {
     db: deps.db,
-    portal: deps.config.portal,
+    portal,
     keys: deps.keys,
     identifier: deps.identifier,
     billing: deps.billing,
@@ -141,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientAddress: (request) => deps.identifier.locate(requestFacts(request)).address,
     network: deps.network ?? null,
     nudgeJobs: deps.nudgeJobs,
+    operator: { db: deps.db, settings, paymentUrl: deps.psp === null ? null : (deps.config.psp?.url ?? null) },
     totpKey: deps.keys.staffTotp,
   })
   if (deps.psp !== null && deps.config.psp !== null) {
@@ -148,7 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       db: deps.db,
       psp: deps.psp,
       notifyUrl: deps.config.psp.notifyUrl,
-      portal: deps.config.portal,
+      portal,
       keys: deps.keys,
       identifier: deps.identifier,
       countryCode: deps.config.identification.countryCode,

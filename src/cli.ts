@@ -18,6 +18,11 @@ commands:
                                   create a bearer token for /api/v1 (printed once; stored hashed)
   test-coa --nas NAME --session ID [--ip ADDR] [--msisdn N] [--disconnect]
                                   send one CoA (or Disconnect) to a configured NAS and show the answer
+  export-config [--output FILE]   settings and NAS clients as YAML (shared secrets left out)
+  import-config FILE [--dry-run] [--reason TEXT]
+                                  validate a YAML file in full, then apply it atomically
+  export-allowlist [--format text|json] [--only hosts|addresses]
+                                  the walled-garden allowlist for the BNG/PCEF
 `
 
 async function run(argv: string[]): Promise<number> {

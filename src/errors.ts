@@ -29,6 +29,8 @@ export const ERRORS = {
   STAFF_CSRF: { code: 'STAFF.CSRF', status: 403, message: 'The form has expired; reload the page and try again' },
   STAFF_LOGIN_THROTTLED: { code: 'STAFF.LOGIN_THROTTLED', status: 429, message: 'Too many failed sign-ins; try again later' },
   STAFF_REASON_REQUIRED: { code: 'STAFF.REASON_REQUIRED', status: 400, message: 'Give a reason (at least 5 characters)' },
+  CONFIG_INVALID: { code: 'CONFIG.INVALID', status: 400, message: 'The configuration is not valid' },
+  NAS_CONFLICT: { code: 'CONFIG.NAS_CONFLICT', status: 409, message: 'Another NAS client already has that name or address' },
   SUPPORT_ACTION_REFUSED: { code: 'SUPPORT.ACTION_REFUSED', status: 409, message: 'This action does not apply to the attempt in its current state' },
   SUPPORT_NETWORK_UNAVAILABLE: { code: 'SUPPORT.NETWORK_UNAVAILABLE', status: 503, message: 'No network adapter is configured to send a Disconnect' },
 } as const

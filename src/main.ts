@@ -18,7 +18,7 @@ import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
 import { createAccountingHandler } from './identification/accounting-records.ts'
 import { createIdentifier } from './identification/identify.ts'
 import { createSessionRecorder } from './identification/session-recorder.ts'
-import { refreshNasDirectory, startSessionUpkeep } from './identification/session-upkeep.ts'
+import { refreshNasDirectory, reloadNasDirectoryOnChange, startSessionUpkeep } from './identification/session-upkeep.ts'
 import { createLogger } from './logging/logger.ts'
 import { type AccountingServer, type AccountingServerOptions, startAccountingServer } from './radius/accounting-server.ts'
 import { createNasDirectory } from './radius/nas-directory.ts'
@@ -35,6 +35,7 @@ import { type JobWorker, startJobWorker } from './jobs/worker.ts'
 import { createRadiusMetrics } from './radius/radius-metrics.ts'
 import { createMetrics } from './metrics/metrics.ts'
 import { createCoaMetrics } from './metrics/coa-metrics.ts'
+import { createSettingsStore, type SettingsStore } from './settings/settings-store.ts'
 
 /** A start-up failure whose message is the whole story for the operator. */
 class StartupError extends Error {}
@@ -53,6 +54,7 @@ async function start(): Promise<void> {
   let standInNas: StandInNas | undefined
   let sandboxPsp: SandboxPsp | undefined
   let stopUpkeep = () => {}
+  let settings: SettingsStore | undefined
   let stopping = false
 
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: false }, async ({ signal, err }) => {
@@ -61,6 +63,7 @@ async function start(): Promise<void> {
     else log.info({ signal }, 'shutting down: draining requests')
     readiness?.draining()
     stopUpkeep()
+    settings?.stop()
     // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
     await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2), jobs?.stop(config.shutdownTimeoutMs / 2)])
     await coaClient?.close()
@@ -82,11 +85,20 @@ async function start(): Promise<void> {
     const metrics = createMetrics()
     readiness = createReadiness(database)
     const sessionMaxAgeMs = config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000
-    const identifier = createIdentifier({ db: database.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
+    // Operator settings (database) over the environment's defaults, re-read within a second of a change.
+    const live = await createSettingsStore({
+      db: database.db,
+      base: config,
+      context: { cardAvailable: config.psp !== null, envTrustedProxies: config.identification.trustedProxies },
+      log: log.child({ part: 'settings' }),
+    })
+    settings = live
+    const identifier = createIdentifier({ db: database.db, config: () => live.current().identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
     const ocs = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : null
     const billing = ocs ?? createBuiltInBilling(database.db)
     const directory = createNasDirectory()
     await refreshNasDirectory(database.db, directory)
+    reloadNasDirectoryOnChange(live, database.db, directory, log)
     if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
     const psp = config.psp === null ? null : createHostedPsp(config.psp)
     coaClient = await createDynamicAuthorizationClient()
@@ -108,7 +120,7 @@ async function start(): Promise<void> {
       void expireAbandonedAttempts(database.db, new Date(Date.now() - 60 * 60 * 1000)).catch(() => {})
     }, 5 * 60 * 1000)
     abandoned.unref()
-    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, jobsDb: database.jobs, nudgeJobs: () => worker.nudge(), psp, network })
+    app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, jobsDb: database.jobs, nudgeJobs: () => worker.nudge(), psp, network, settings: live })
     await listen(app, config)
 
     stopUpkeep = startSessionUpkeep({ db: database.db, directory, log, nasRefreshMs: config.sessions.nasRefreshMs, sessionMaxAgeMs })
@@ -129,6 +141,7 @@ async function start(): Promise<void> {
   } catch (err) {
     if (stopping) return
     stopUpkeep()
+    settings?.stop()
     await app?.close().catch(() => {})
     await radius?.close(0).catch(() => {})
     await jobs?.stop(0).catch(() => {})

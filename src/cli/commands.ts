@@ -1,16 +1,23 @@
 // The CLI's commands. Each opens the configured database (DATABASE_URL, or the embedded one
 // under DATA_DIR), does one thing, and returns an exit code; problems are thrown as CliError
 // with a message for the operator.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { deriveKeys } from '../config/keys.ts'
-import { loadConfig } from '../config/load-config.ts'
+import { type Config, loadConfig } from '../config/load-config.ts'
 import { loadMasterSecret } from '../db/app-secrets.ts'
 import { type DatabaseHandle, openDatabase } from '../db/connect.ts'
 import { migrateDown, migrateToLatest, pendingMigrations } from '../db/migrate.ts'
 import { hashPassword } from '../staff/password.ts'
 import { createDynamicAuthorizationClient } from '../radius/dynamic-authorization-client.ts'
+import { describeOutcome, sendTestCoa } from '../adapters/network/test-coa.ts'
 import { importVouchers, progressPrinter, readVoucherCsv } from './import-vouchers.ts'
+import { allowlistText, buildAllowlist } from '../settings/allowlist.ts'
+import { configYaml } from '../settings/config-file.ts'
+import { readConfigSnapshot } from '../settings/config-snapshot.ts'
+import { resolveSettings } from '../settings/live-settings.ts'
+import { ConfigInvalidError, importConfig } from '../settings/operator-actions.ts'
+import type { SettingsContext } from '../settings/settings-schema.ts'
 import { createApiTokenCommand } from './api-token-command.ts'
 import { recordAudit } from '../audit/audit-log.ts'
 
@@ -113,13 +120,8 @@ async function testCoa(args: string[]): Promise<number> {
     if (nas === undefined) throw new CliError(`no NAS client named ${values.nas}`)
     const client = await createDynamicAuthorizationClient()
     try {
-      const attributes = [{ name: 'Acct-Session-Id', value: values.session! }]
-      if (values.ip) attributes.push({ name: 'Framed-IP-Address', value: values.ip })
-      if (values.msisdn) attributes.push({ name: 'Calling-Station-Id', value: values.msisdn })
-      if (!values.disconnect) for (const a of Array.isArray(nas.coaAttributes) ? nas.coaAttributes : []) attributes.push({ name: a.name, value: String(a.value) })
-      const host = nas.coaHost ?? nas.address.replace(/\/\d+$/, '')
-      const exchange = await client.send({ kind: values.disconnect ? 'disconnect' : 'coa', host, port: nas.coaPort, secret: Buffer.from(nas.secret), attributes })
-      const outcome = exchange.outcome.kind === 'nak' ? `NAK (Error-Cause ${exchange.outcome.errorCause ?? 'none'})` : exchange.outcome.kind.toUpperCase()
+      const exchange = await sendTestCoa(client, nas, { acctSessionId: values.session!, framedIp: values.ip, msisdn: values.msisdn, disconnect: values.disconnect })
+      const outcome = describeOutcome(exchange)
       out(`${exchange.kind} to ${exchange.nas}: ${outcome} after ${exchange.sentAt.length} send(s)\n`)
       out(`request:\n${exchange.requestHex}\n`)
       if (exchange.response) out(`response:\n${exchange.response.hex}\n${JSON.stringify(exchange.response.decoded.attributes)}\n`)
@@ -131,11 +133,69 @@ async function testCoa(args: string[]): Promise<number> {
   })
 }
 
+const settingsContext = (config: Config): SettingsContext => ({ cardAvailable: config.psp !== null, envTrustedProxies: config.identification.trustedProxies })
+
+async function exportConfig(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { output: { type: 'string', short: 'o' } } })
+  const config = loadConfig(process.env)
+  return withDatabase(async (database) => {
+    const yaml = configYaml(await readConfigSnapshot(database.db, settingsContext(config)))
+    if (values.output === undefined) out(yaml)
+    else writeFileSync(values.output, yaml, { mode: 0o644 })
+    return 0
+  })
+}
+
+async function importConfigCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false }, reason: { type: 'string' } } })
+  const file = positionals[0]
+  if (file === undefined) throw new CliError('usage: import-config FILE.yaml [--dry-run] [--reason TEXT]')
+  let text: string
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
+  }
+  const config = loadConfig(process.env)
+  return withDatabase(async (database) => {
+    try {
+      const { summary, dryRun } = await importConfig(database.db, text, settingsContext(config), { actor: { name: 'cli', id: null, via: 'cli' }, reason: values.reason ?? null }, { dryRun: values['dry-run'] })
+      const list = (items: string[]) => (items.length === 0 ? '-' : items.join(', '))
+      out(`${dryRun ? 'would apply (dry run, nothing changed)' : 'applied'}: ${file}\n`)
+      out(`  settings set: ${list(summary.settingsSet)}\n  settings back to their defaults: ${list(summary.settingsCleared)}\n`)
+      out(`  NAS added: ${list(summary.nasAdded)}\n  NAS changed: ${list(summary.nasChanged)} (new secret: ${list(summary.secretsChanged)})\n  NAS removed: ${list(summary.nasRemoved)}\n`)
+      return 0
+    } catch (err) {
+      if (!(err instanceof ConfigInvalidError)) throw err
+      process.stderr.write(`${file}: ${err.problems.length} problem(s); nothing applied\n${err.problems.map((p) => `  ${p.path}: ${p.message}\n`).join('')}`)
+      return 1
+    }
+  })
+}
+
+async function exportAllowlist(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { format: { type: 'string', default: 'text' }, only: { type: 'string', default: 'all' } } })
+  if (values.format !== 'text' && values.format !== 'json') throw new CliError('--format: expected text or json')
+  if (values.only !== 'all' && values.only !== 'hosts' && values.only !== 'addresses') throw new CliError('--only: expected hosts or addresses')
+  const config = loadConfig(process.env)
+  return withDatabase(async (database) => {
+    const snapshot = await readConfigSnapshot(database.db, settingsContext(config))
+    const live = resolveSettings(config, snapshot.settings, snapshot.revision)
+    const list = await buildAllowlist({ portalUrl: live.portal.url, ownHosts: live.portal.ownHosts, captiveApiUrl: live.captiveApiUrl, paymentUrl: config.psp?.url ?? null })
+    out(values.format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : allowlistText(list, values.only as 'all' | 'hosts' | 'addresses'))
+    // Exit 1 when a name did not resolve: a loader script must not install a partial list silently.
+    return list.entries.every((e) => e.resolved) ? 0 : 1
+  })
+}
+
 /** Every command by name. */
 export const COMMANDS: Record<string, Command> = {
   migrate,
   'import-vouchers': importVouchersCommand,
   'create-staff': createStaff,
   'test-coa': testCoa,
+  'export-config': exportConfig,
+  'import-config': importConfigCommand,
+  'export-allowlist': exportAllowlist,
   'create-api-token': (args) => createApiTokenCommand(args, withDatabase, (message) => new CliError(message)),
 }

@@ -123,7 +123,8 @@ function readList(env: Env, name: string): string[] {
   return (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
 }
 
-function isAddressOrCidr(value: string): boolean {
+/** Whether `value` is an IP address or a CIDR. */
+export function isAddressOrCidr(value: string): boolean {
   try {
     if (value.includes('/')) ipaddr.parseCIDR(value)
     else ipaddr.parse(value)
@@ -143,7 +144,8 @@ export function listenerKey(listener: string): string | undefined {
   return port === undefined ? canonical : `${canonical} ${Number(port)}`
 }
 
-const HEADER_NAME = /^[a-z0-9-]{1,64}$/
+/** A lower-case HTTP header name. */
+export const HEADER_NAME = /^[a-z0-9-]{1,64}$/
 const REALM_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 function readIdentification(env: Env, problems: string[]): IdentificationConfig {

@@ -13,11 +13,20 @@ export interface PortalConfig {
   readonly paymentMethods: readonly ('voucher' | 'card')[]
   /** Offline ways to recharge, shown on every portal page (and on the degraded page). */
   readonly offline: Readonly<{ ussd: string; smsNumber: string; smsText: string; hotline: string }>
+  /** Operator overrides of the page texts by language (settings; none from the environment). */
+  readonly texts: Readonly<Partial<Record<'zh-CN' | 'en', Readonly<Record<string, string>>>>>
 }
 
 type Env = Record<string, string | undefined>
 
-const PRINTABLE = /^[\p{L}\p{N} *#+()._,:;'/-]{1,40}$/u
+/** What an offline-way text (USSD code, SMS number and text, hotline) may contain. */
+export const PRINTABLE = /^[\p{L}\p{N} *#+()._,:;'/-]{1,40}$/u
+
+/** "50" or "49.90" (major units) → minor units; undefined when not a positive amount. */
+export function parseAmount(text: string): number | undefined {
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(text) || Number(text) <= 0) return undefined
+  return Math.round(Number(text) * 100)
+}
 
 /** Read the portal settings from `env`, pushing problems onto `problems`. */
 export function readPortalConfig(env: Env, port: number, embedded: boolean, problems: string[]): PortalConfig {
@@ -44,11 +53,12 @@ export function readPortalConfig(env: Env, port: number, embedded: boolean, prob
 
   const amountsMinor: number[] = []
   for (const item of (env.RECHARGE_AMOUNTS ?? '20,50,100').split(',').map((a) => a.trim())) {
-    if (!/^\d{1,7}(\.\d{1,2})?$/.test(item) || Number(item) <= 0) {
+    const minor = parseAmount(item)
+    if (minor === undefined) {
       problems.push(`RECHARGE_AMOUNTS: ${JSON.stringify(item)} is not a positive amount like 50 or 49.90`)
       continue
     }
-    amountsMinor.push(Math.round(Number(item) * 100))
+    amountsMinor.push(minor)
   }
   amountsMinor.sort((a, b) => a - b)
 
@@ -75,5 +85,6 @@ export function readPortalConfig(env: Env, port: number, embedded: boolean, prob
       smsText: text('RECHARGE_SMS_TEXT', 'CZ'),
       hotline: text('RECHARGE_HOTLINE', '10086'),
     },
+    texts: {},
   }
 }

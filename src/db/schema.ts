@@ -21,6 +21,8 @@ export interface NasClientsTable {
   liftProfile: 'coa' | 'disconnect' | 'none'
   /** CoA attributes of the lift profile: [{ name, value }]. */
   coaAttributes: ColumnType<{ name: string; value: string | number }[], string | undefined, string>
+  /** When the shared secret was last set (the secret itself is never shown back). */
+  secretChangedAt: UpdatedAt
   createdAt: CreatedAt
   updatedAt: UpdatedAt
 }
@@ -217,6 +219,20 @@ export interface VoucherFailuresTable {
   at: CreatedAt
 }
 
+/** One operator setting held in the database; it overrides the environment's default. */
+export interface SettingsTable {
+  key: string
+  value: ColumnType<unknown, string, string>
+  updatedAt: UpdatedAt
+}
+
+/** One row: bumped by triggers whenever settings or NAS clients change; instances poll it. */
+export interface SettingsRevisionTable {
+  singleton: Generated<boolean>
+  revision: number
+  changedAt: Date
+}
+
 /** The whole database as kysely sees it. */
 export interface Database {
   nasClients: NasClientsTable
@@ -231,6 +247,8 @@ export interface Database {
   attemptEvents: AttemptEventsTable
   jobs: JobsTable
   voucherFailures: VoucherFailuresTable
+  settings: SettingsTable
+  settingsRevision: SettingsRevisionTable
   staffSessions: StaffSessionsTable
   staffLoginFailures: StaffLoginFailuresTable
   apiTokens: ApiTokensTable

@@ -46,7 +46,8 @@ export interface Identifier {
 /** What the identifier needs. */
 export interface IdentifierDeps {
   db: Kysely<Database>
-  config: IdentificationConfig
+  /** The configuration, or a function returning the one in force (operator settings change it live). */
+  config: IdentificationConfig | (() => IdentificationConfig)
   redirectTokenKey: HmacKey
   /** Sessions unseen for longer than this are not trusted (ms). */
   sessionMaxAgeMs: number
@@ -59,10 +60,21 @@ function header(headers: RequestFacts['headers'], name: string): string | undefi
 
 /** Create the identification service. */
 export function createIdentifier(deps: IdentifierDeps): Identifier {
-  const trusted = compileTrustedProxies(deps.config.trustedProxies)
-  const { realmsByListener, defaultRealm, realmHeader, enrichmentHeaders, countryCode } = deps.config
+  const current = typeof deps.config === 'function' ? deps.config : () => deps.config as IdentificationConfig
+  // Compiled once per list: settings hand out the same array until they change.
+  let compiledFor: readonly string[] | undefined
+  let compiled = compileTrustedProxies([])
+  function trustedProxies(list: readonly string[]) {
+    if (list !== compiledFor) {
+      compiled = compileTrustedProxies(list)
+      compiledFor = list
+    }
+    return compiled
+  }
 
   function locate(facts: RequestFacts) {
+    const { realmsByListener, defaultRealm, realmHeader } = current()
+    const trusted = trustedProxies(current().trustedProxies)
     const client = clientAddress(facts.socketAddress, facts.headers['x-forwarded-for'], trusted)
     let realm: string | undefined
     if (client.viaTrustedProxy && realmHeader !== '') {
@@ -99,6 +111,7 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
         if (claims !== undefined) return bySession(claims.realm, claims.address, 'token')
       }
       if (located.viaTrustedProxy) {
+        const { enrichmentHeaders, countryCode } = current()
         for (const name of enrichmentHeaders) {
           const value = header(facts.headers, name)
           const msisdn = value === undefined ? null : normaliseMsisdn(value, countryCode)

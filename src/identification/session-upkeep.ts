@@ -29,6 +29,16 @@ export async function refreshNasDirectory(db: Kysely<Database>, directory: NasDi
   directory.replace((await listNasClients(db)).map(toNasEntry))
 }
 
+/**
+ * Reload `directory` whenever the settings revision moves (every NAS client change bumps it), so
+ * a NAS added or changed on one instance is used by all within a second, not a refresh period.
+ */
+export function reloadNasDirectoryOnChange(settings: { onChange(listener: () => void): void }, db: Kysely<Database>, directory: NasDirectory, log: Logger): void {
+  settings.onChange(() => {
+    refreshNasDirectory(db, directory).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot reload NAS clients after a change; the periodic refresh will'))
+  })
+}
+
 /** Start the timers; returns a function that stops them. */
 export function startSessionUpkeep(options: {
   db: Kysely<Database>

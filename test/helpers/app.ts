@@ -11,6 +11,7 @@ import type { DatabaseHandle } from '../../src/db/connect.ts'
 import { createReadiness, type Readiness } from '../../src/health/readiness.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts'
+import { createSettingsStore, fixedSettings, type SettingsStore } from '../../src/settings/settings-store.ts'
 import type { NetworkPort } from '../../src/recharge/ports.ts'
 
 /** An app under test and the services it was built with. */
@@ -20,6 +21,8 @@ export interface TestApp {
   readiness: Readiness
   /** The keys the app's identifier uses (to sign redirect tokens in tests). */
   keys: ReturnType<typeof deriveKeys>
+  /** The operator settings the app reads (polling the test database; stopped when the app closes). */
+  settings: SettingsStore
 }
 
 /** Build the app over `database` with default configuration and a silent logger. */
@@ -29,14 +32,23 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
   const metrics = createMetrics()
   const readiness = createReadiness(database)
   const keys = deriveKeys('test-master-secret-test-master-secret')
+  const log = createLogger(config.logLevel)
+  // A database without the schema (or already closed) holds no settings: the environment's apply.
+  const settings = await createSettingsStore({
+    db: database.db,
+    base: config,
+    context: { cardAvailable: options.psp !== undefined, envTrustedProxies: config.identification.trustedProxies },
+    log,
+  }).catch(() => fixedSettings(config))
   const identifier = createIdentifier({
     db: database.db,
-    config: config.identification,
+    config: () => settings.current().identification,
     redirectTokenKey: keys.redirectToken,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
   })
   const billing = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : createBuiltInBilling(database.db)
-  const app = await buildApp({ config, log: createLogger(config.logLevel), metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null, network: options.network ?? null })
+  const app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null, network: options.network ?? null, settings })
+  app.addHook('onClose', async () => settings.stop())
   await app.ready()
-  return { app, metrics, readiness, keys }
+  return { app, metrics, readiness, keys, settings }
 }

@@ -30,7 +30,7 @@ export function attemptStatusView(input: {
   portal: PortalConfig
 }): AttemptStatusView {
   const { lang, attempt, portal } = input
-  const t = messages(lang)
+  const t = messages(lang, portal.texts[lang])
   const line = maskMsisdn(attempt.msisdn)
   const amount = attempt.amountMinor === null ? '' : formatMoney(attempt.amountMinor, attempt.currency ?? portal.currency, lang)
   const base = {

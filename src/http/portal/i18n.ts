@@ -122,9 +122,34 @@ const zh: typeof en = {
 /** The messages of a language. */
 export type Messages = typeof en
 
-/** Messages for `lang`. */
-export function messages(lang: Lang): Messages {
-  return lang === 'en' ? en : zh
+/** Operator overrides of one language's texts (string messages only), by message key. */
+export type TextOverrides = Readonly<Record<string, string>>
+
+/** The keys an operator may override: every message that is a plain text. */
+export const TEXT_KEYS: readonly string[] = Object.keys(en).filter((key) => typeof en[key as keyof Messages] === 'string')
+
+const merged = new WeakMap<TextOverrides, Messages>()
+
+/** Messages for `lang`, with the operator's `overrides` (settings) laid over the built-in texts. */
+export function messages(lang: Lang, overrides?: TextOverrides): Messages {
+  const builtIn = lang === 'en' ? en : zh
+  if (overrides === undefined || Object.keys(overrides).length === 0) return builtIn
+  let result = merged.get(overrides)
+  if (result === undefined) {
+    result = { ...builtIn }
+    for (const key of TEXT_KEYS) {
+      const text = overrides[key]
+      if (text !== undefined) (result as Record<string, unknown>)[key] = text
+    }
+    merged.set(overrides, result)
+  }
+  return result
+}
+
+/** The built-in text of `key` in `lang` (what an override replaces). */
+export function builtInText(lang: Lang, key: string): string | undefined {
+  const text = (lang === 'en' ? en : zh)[key as keyof Messages]
+  return typeof text === 'string' ? text : undefined
 }
 
 /** Fill {name} placeholders. */

@@ -43,7 +43,7 @@ export interface PortalViewInput {
 /** Build the page's view model. */
 export function portalView(input: PortalViewInput): PortalView {
   const { lang, portal, who, account } = input
-  const t = messages(lang)
+  const t = messages(lang, portal.texts[lang])
   const money = (minor: number) => formatMoney(minor, account?.currency ?? portal.currency, lang)
   const o = portal.offline
   const offline = [fill(t.ussd, { ussd: o.ussd }), fill(t.sms, { text: o.smsText, number: o.smsNumber }), fill(t.hotline, { hotline: o.hotline })]

@@ -25,7 +25,8 @@ export interface CardPaymentDeps {
   db: Kysely<Database>
   psp: HostedPsp
   notifyUrl: string
-  portal: PortalConfig
+  /** The portal settings in force (operator settings change them live). */
+  portal: () => PortalConfig
   keys: Keys
   identifier: Identifier
   countryCode: string
@@ -46,20 +47,21 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
   })
 
   app.post('/recharge/card', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
-    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken)
-    if (!genuine) return problemPage(reply, 403, lang, t.formExpired)
+    const portal = deps.portal()
+    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken, portal)
+    if (!genuine) return problemPage(reply, 403, lang, t.formExpired, t)
     const amount = Number(body.amount)
-    if (!deps.portal.amountsMinor.includes(amount)) return problemPage(reply, 400, lang, t.declinedOther)
+    if (!portal.paymentMethods.includes('card') || !portal.amountsMinor.includes(amount)) return problemPage(reply, 400, lang, t.declinedOther, t)
     const who = await deps.identifier.identify(facts)
     const msisdn = lineToRecharge(who, body, deps.countryCode)
-    if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber)
+    if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber, t)
     const attempt = await createAttempt(
       deps.db,
       {
         msisdn,
         method: 'card',
         amountMinor: amount,
-        currency: deps.portal.currency,
+        currency: portal.currency,
         sourceAddress: located.address,
         realm: located.realm,
         identifiedHow: who.identified ? who.how : 'entered',
@@ -68,7 +70,7 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
       { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', amount },
     )
     const started = await startCardPayment(deps.db, deps.psp, attempt, {
-      returnUrl: `${deps.portal.url}/recharge/${attempt.id}/return?lang=${lang}`,
+      returnUrl: `${portal.url}/recharge/${attempt.id}/return?lang=${lang}`,
       notifyUrl: deps.notifyUrl,
     })
     if ('failed' in started) return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
@@ -81,8 +83,9 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
   app.get('/recharge/:id/return', async (request, reply) => {
     const { id } = request.params as { id: string }
     const lang = pickLanguage((request.query as Record<string, unknown>).lang, request.headers['accept-language'])
+    const t = messages(lang, deps.portal().texts[lang])
     const attempt = ATTEMPT_ID.test(id) ? await findAttempt(deps.db, id) : undefined
-    if (attempt === undefined) return problemPage(reply, 404, lang, messages(lang).declinedOther)
+    if (attempt === undefined) return problemPage(reply, 404, lang, t.declinedOther, t)
     if (attempt.method === 'card' && attempt.providerOrderId !== null) {
       try {
         const outcome = await settleCardPayment(deps.db, deps.psp, attempt.id, 'return-url', deps.creditMode)

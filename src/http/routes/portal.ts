@@ -15,7 +15,8 @@ import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-
 
 /** What the portal page needs. */
 export interface PortalDeps {
-  portal: PortalConfig
+  /** The portal settings in force (operator settings change them live). */
+  portal: () => PortalConfig
   keys: Keys
   identifier: Identifier
   billing: BillingPort
@@ -50,7 +51,7 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
     const address = deps.identifier.locate(facts).address
     const view = portalView({
       lang,
-      portal: deps.portal,
+      portal: deps.portal(),
       who,
       account,
       continueUrl: verifiedContinueUrl(deps.keys.continueUrl, carried.continue, carried.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)),

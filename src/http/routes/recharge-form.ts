@@ -2,6 +2,7 @@
 // redirect token the form carried), the client address, and whether the anti-forgery token holds.
 import type { FastifyRequest } from 'fastify'
 import type { HmacKey } from '../../config/keys.ts'
+import type { PortalConfig } from '../../config/portal-config.ts'
 import type { Identification, Identifier, RequestFacts } from '../../identification/identify.ts'
 import { normaliseMsisdn } from '../../identification/msisdn.ts'
 import { checkFormToken } from '../portal/form-token.ts'
@@ -19,13 +20,13 @@ export interface RechargeForm {
   genuine: boolean
 }
 
-/** Read a recharge form POST. */
-export function readRechargeForm(request: FastifyRequest, identifier: Identifier, formKey: HmacKey): RechargeForm {
+/** Read a recharge form POST (`portal`: the settings in force, for the texts). */
+export function readRechargeForm(request: FastifyRequest, identifier: Identifier, formKey: HmacKey, portal: PortalConfig): RechargeForm {
   const body = (request.body ?? {}) as Record<string, unknown>
   const lang = pickLanguage(body.lang, request.headers['accept-language'])
   const facts = { ...requestFacts(request), redirectToken: typeof body.rt === 'string' ? body.rt : undefined }
   const located = identifier.locate(facts)
-  return { body, lang, t: messages(lang), facts, located, genuine: checkFormToken(formKey, located.address, body.ft) }
+  return { body, lang, t: messages(lang, portal.texts[lang]), facts, located, genuine: checkFormToken(formKey, located.address, body.ft) }
 }
 
 /** The line to recharge: the identified one, else the number an unidentified visitor typed (null if invalid). */

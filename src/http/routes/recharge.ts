@@ -19,7 +19,8 @@ import { attemptStatusView } from '../portal/attempt-status-view.ts'
 /** What the recharge routes need. */
 export interface RechargeDeps {
   db: Kysely<Database>
-  portal: PortalConfig
+  /** The portal settings in force (operator settings change them live). */
+  portal: () => PortalConfig
   keys: Keys
   identifier: Identifier
   billing: BillingPort
@@ -34,17 +35,19 @@ const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
 /** Register the recharge routes. */
 export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
   app.post('/recharge/voucher', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
-    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken)
-    if (!genuine) return problemPage(reply, 403, lang, t.formExpired)
+    const portal = deps.portal()
+    const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken, portal)
+    if (!genuine) return problemPage(reply, 403, lang, t.formExpired, t)
+    if (!portal.paymentMethods.includes('voucher')) return problemPage(reply, 400, lang, t.declinedOther, t)
     const serial = String(body.serial ?? '').trim().toUpperCase()
     const pin = String(body.pin ?? '').replace(/[\s-]/g, '')
-    if (!/^[0-9A-Z-]{4,40}$/.test(serial) || !/^\d{4,32}$/.test(pin)) return problemPage(reply, 400, lang, t.badInput)
+    if (!/^[0-9A-Z-]{4,40}$/.test(serial) || !/^\d{4,32}$/.test(pin)) return problemPage(reply, 400, lang, t.badInput, t)
 
     const who = await deps.identifier.identify(facts)
     const msisdn = lineToRecharge(who, body, deps.countryCode)
-    if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber)
+    if (msisdn === null) return problemPage(reply, 400, lang, t.badNumber, t)
     const subjects = lockoutSubjects(msisdn, located.address)
-    if (await isLockedOut(deps.db, subjects)) return problemPage(reply, 429, lang, t.declinedLocked)
+    if (await isLockedOut(deps.db, subjects)) return problemPage(reply, 429, lang, t.declinedLocked, t)
 
     const attempt = await createAttempt(
       deps.db,
@@ -70,11 +73,13 @@ export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
     const { id } = request.params as { id: string }
     const query = (request.query ?? {}) as Record<string, unknown>
     const lang = pickLanguage(query.lang, request.headers['accept-language'])
+    const portal = deps.portal()
+    const t = messages(lang, portal.texts[lang])
     const attempt = ATTEMPT_ID.test(id) ? await findAttempt(deps.db, id) : undefined
-    if (attempt === undefined) return problemPage(reply, 404, lang, messages(lang).declinedOther)
+    if (attempt === undefined) return problemPage(reply, 404, lang, t.declinedOther, t)
     const events = await attemptEvents(deps.db, id)
     const account = attempt.state === 'credited' ? await deps.billing.getAccount(attempt.msisdn) : null
-    const view = attemptStatusView({ lang, attempt, events, account, portal: deps.portal })
+    const view = attemptStatusView({ lang, attempt, events, account, portal })
     reply.header('cache-control', 'private, no-store').type('text/html; charset=utf-8')
     return reply.viewAsync('recharge-status.eta', view)
   })

@@ -17,6 +17,10 @@ export interface NavEntry {
 export const NAV: readonly NavEntry[] = [
   { href: '/console/attempts', label: 'Attempts', permission: 'support:read' },
   { href: '/console/lines', label: 'Lines', permission: 'support:read' },
+  { href: '/console/nas', label: 'NAS clients', permission: 'nas:read' },
+  { href: '/console/settings', label: 'Settings', permission: 'settings:read' },
+  { href: '/console/allowlist', label: 'Allowlist', permission: 'settings:read' },
+  { href: '/console/config', label: 'Config file', permission: 'settings:read' },
   { href: '/console/audit', label: 'Audit log', permission: 'audit:read' },
   { href: '/console/staff', label: 'Staff', permission: 'staff:admin' },
   { href: '/console/tokens', label: 'API tokens', permission: 'staff:admin' },

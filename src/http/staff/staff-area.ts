@@ -17,6 +17,8 @@ import { staffAccountRoutes } from '../console/staff-accounts.ts'
 import { supportApiRoutes } from '../api/support.ts'
 import { tokenApiRoutes } from '../api/tokens.ts'
 import { loginRoutes } from '../console/login.ts'
+import type { OperatorDeps } from '../console/operator-deps.ts'
+import { operatorRoutes } from '../console/operator-routes.ts'
 import { registerOpenApi } from './openapi.ts'
 import { registerStaffAuth } from './staff-auth.ts'
 
@@ -31,6 +33,8 @@ export interface StaffAreaDeps {
   network: NetworkPort | null
   /** Tell the job worker a job was queued (a retried lift). */
   nudgeJobs: () => void
+  /** NAS clients, settings, allowlist and YAML (the operator pages and API). */
+  operator: OperatorDeps
   /** Seals staff TOTP secrets at rest (Keys.staffTotp). */
   totpKey: KeyObject
 }
@@ -50,5 +54,6 @@ export async function registerStaffArea(app: FastifyInstance, deps: StaffAreaDep
     supportApiRoutes(area, { db: deps.db, network: deps.network, nudgeJobs: deps.nudgeJobs })
     auditApiRoutes(area, { db: deps.db })
     tokenApiRoutes(area, { db: deps.db })
+    operatorRoutes(area, deps.operator)
   })
 }
