@@ -22,6 +22,7 @@ import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
 import { registerSecurityHeaders, SECURITY_HEADERS } from './http/plugins/security-headers.ts'
+import { registerLoadShedding } from './http/plugins/load-shedding.ts'
 import { ERRORS } from './errors.ts'
 import { registerViews } from './http/plugins/view.ts'
 import { healthRoutes } from './http/routes/health.ts'
@@ -79,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRequestMetrics(app, deps.metrics)
   // Before everything else that does work: a foreign Host is caught here.
   registerWalledGarden(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })
+  // After the walled garden (the catch-all is never shed), before anything that costs work.
+  await registerLoadShedding(app, { shedding: deps.config.shedding, portal: deps.config.portal, registry: deps.metrics.registry })
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
   await app.register(formbody, { bodyLimit: 16 * 1024 })
   // Per subscriber address (through trusted proxies), never per proxy.

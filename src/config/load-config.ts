@@ -35,6 +35,21 @@ export interface Config {
   readonly psp: Readonly<PspSettings> | null
   readonly billing: Readonly<BillingSettings>
   readonly jobs: Readonly<{ concurrency: number; leaseMs: number }>
+  readonly shedding: Readonly<SheddingConfig>
+}
+
+/** When HTTP requests are answered 503 instead of queued (0 turns a check off). */
+export interface SheddingConfig {
+  /** Mean event-loop delay over one sample above which requests are shed (ms). */
+  readonly maxEventLoopDelayMs: number
+  /** Event-loop utilisation over one sample above which requests are shed (percent). */
+  readonly maxEventLoopUtilizationPercent: number
+  /** Requests in the app (past the walled garden) above which new ones are shed. */
+  readonly maxInFlight: number
+  /** How often delay and utilisation are sampled (ms). */
+  readonly sampleMs: number
+  /** The Retry-After a shed request is given (s). */
+  readonly retryAfterS: number
 }
 
 /** How HTTP requests are tied to lines. */
@@ -84,6 +99,13 @@ export function loadConfig(env: Env = process.env): Config {
     concurrency: readInteger(env, 'JOB_CONCURRENCY', 16, 1, 256, problems),
     leaseMs: readInteger(env, 'JOB_LEASE_MS', 15_000, 1000, 600_000, problems),
   }
+  const shedding: SheddingConfig = {
+    maxEventLoopDelayMs: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS', 200, 0, 60_000, problems),
+    maxEventLoopUtilizationPercent: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION', 0, 0, 100, problems),
+    maxInFlight: readInteger(env, 'LOAD_SHED_MAX_IN_FLIGHT', 256, 0, 100_000, problems),
+    sampleMs: readInteger(env, 'LOAD_SHED_SAMPLE_MS', 250, 10, 10_000, problems),
+    retryAfterS: readInteger(env, 'LOAD_SHED_RETRY_AFTER_S', 5, 1, 3600, problems),
+  }
   const psp = readPspConfig(env, database?.kind === 'embedded', portal.url, problems)
   if (portal.paymentMethods.includes('card') && psp === null) {
     problems.push('PAYMENT_METHODS: card needs a payment provider (PSP_URL, PSP_MERCHANT_ID, PSP_API_KEY, PSP_WEBHOOK_SECRET)')
@@ -116,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     psp: psp === null ? null : Object.freeze(psp),
     billing: Object.freeze(billing),
     jobs: Object.freeze(jobs),
+    shedding: Object.freeze(shedding),
   })
 }
 
