@@ -100,9 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     leaseMs: readInteger(env, 'JOB_LEASE_MS', 15_000, 1000, 600_000, problems),
   }
   const shedding: SheddingConfig = {
-    maxEventLoopDelayMs: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS', 200, 0, 60_000, problems),
+    maxEventLoopDelayMs: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS', 100, 0, 60_000, problems),
     maxEventLoopUtilizationPercent: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION', 0, 0, 100, problems),
-    maxInFlight: readInteger(env, 'LOAD_SHED_MAX_IN_FLIGHT', 256, 0, 100_000, problems),
+    maxInFlight: readInteger(env, 'LOAD_SHED_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
     sampleMs: readInteger(env, 'LOAD_SHED_SAMPLE_MS', 250, 10, 10_000, problems),
     retryAfterS: readInteger(env, 'LOAD_SHED_RETRY_AFTER_S', 5, 1, 3600, problems),
   }
