@@ -196,7 +196,7 @@ async function checkCase(app: FastifyInstance, keys: Keys, c: Case, portalAddres
 
 /** The real app, with identification and billing answering "an active line" without a database. */
 async function buildStubbedApp(handle: DatabaseHandle): Promise<{ app: FastifyInstance; keys: Keys }> {
-  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PORTAL_URL: PORTAL })
+  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PORTAL_URL: PORTAL, LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_IN_FLIGHT: '0' })
   const keys = deriveKeys(`fuzz-${randomUUID()}`)
   const real = createIdentifier({ db: handle.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs: 900_000 })
   const identifier: Identifier = {
