@@ -28,6 +28,8 @@ export interface Config {
   readonly seedDemo: boolean
   readonly logLevel: LogLevel
   readonly shutdownTimeoutMs: number
+  /** After SIGTERM, how long /readyz says "not ready" while everything still serves, before closing (ms). */
+  readonly shutdownDrainMs: number
   readonly appSecret: string | null
   readonly identification: Readonly<IdentificationConfig>
   readonly sessions: Readonly<SessionConfig>
@@ -91,6 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
   const embedded = database?.kind === 'embedded'
   const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', embedded, problems)
   const shutdownTimeoutMs = readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 9000, 100, 60_000, problems)
+  const shutdownDrainMs = readInteger(env, 'SHUTDOWN_DRAIN_MS', 0, 0, 60_000, problems)
+  if (shutdownDrainMs >= shutdownTimeoutMs) problems.push('SHUTDOWN_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (the drain is part of it)')
   const appSecret = readSecret(env, 'APP_SECRET', problems)
   const identification = readIdentification(env, problems)
   const portal = readPortalConfig(env, port, database?.kind === 'embedded', problems)
@@ -131,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemo: embedded && readBoolean(env, 'SEED_DEMO', true, []),
     logLevel,
     shutdownTimeoutMs,
+    shutdownDrainMs,
     appSecret,
     identification: Object.freeze(identification),
     sessions: Object.freeze(sessions),

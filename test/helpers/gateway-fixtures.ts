@@ -3,6 +3,7 @@
 // through the ledger, scratch cards, the voucher form as the portal renders it, and signed
 // accounting packets as a NAS sends them.
 import { randomBytes } from 'node:crypto'
+import { createSocket, type Socket } from 'node:dgram'
 import type { Kysely } from 'kysely'
 import { hashVoucherPin } from '../../src/adapters/payment/voucher-pin.ts'
 import { deriveKeys, type Keys } from '../../src/config/keys.ts'
@@ -54,4 +55,21 @@ export function accountingPacket(secret: string, identifier: number, s: { sessio
       'Event-Timestamp': Math.floor(Date.now() / 1000),
     }),
   })
+}
+
+/** A UDP socket on 127.0.0.1 (random port): the NAS's accounting side. */
+export async function nasSocket(): Promise<Socket> {
+  const socket = createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  return socket
+}
+
+/** The NAS at 127.0.0.1 with `secret`, its CoA port at `coaPort`; returns its id. */
+export async function addLoopbackNas(db: Kysely<Database>, name: string, secret: string, coaPort: number): Promise<number> {
+  const row = await db
+    .insertInto('nasClients')
+    .values({ name, address: '127.0.0.1', secret, realm: 'default', requireMessageAuthenticator: false, coaHost: '127.0.0.1', coaPort, liftProfile: 'coa' })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return row.id
 }

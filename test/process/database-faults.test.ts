@@ -5,7 +5,7 @@
 // with the offline ways to recharge instead of an error; a job enqueued meanwhile runs afterwards;
 // /readyz says not ready during the outage and ready after it.
 // Server mode only: cutting a connection needs a server to cut (the embedded database lives inside the process).
-import { createSocket, type Socket } from 'node:dgram'
+import type { Socket } from 'node:dgram'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redeemVoucher, lockoutSubjects } from '../../src/adapters/payment/voucher-payment.ts'
@@ -13,7 +13,7 @@ import type { Keys } from '../../src/config/keys.ts'
 import { createAttempt, findAttempt } from '../../src/db/attempts.ts'
 import { type CountingNas, startCountingNas } from '../helpers/counting-nas.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { accountingPacket, addSuspendedLine, addVouchers, sharedSecret } from '../helpers/gateway-fixtures.ts'
+import { accountingPacket, addLoopbackNas, addSuspendedLine, addVouchers, nasSocket, sharedSecret } from '../helpers/gateway-fixtures.ts'
 import { type PgProxy, startPgProxy } from '../helpers/pg-proxy.ts'
 import { waitFor } from '../helpers/process.ts'
 import { freePort as freeUdpPort, sendAndCollect } from '../radius/helpers/udp.ts'
@@ -34,6 +34,7 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
   let keys: Keys
   let g: Gateway
   let radiusPort: number
+  let nasId: number
   let cards: { serial: string; pin: string }[]
   const db = () => t.handle.db
   const home = { session: 'faults-home', msisdn: '8613966600001', address: '127.78.0.1' }
@@ -42,12 +43,8 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
     t = await createTestDatabase()
     proxy = await startPgProxy(t.url!)
     nas = await startCountingNas(SECRET, true)
-    udp = createSocket('udp4')
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()))
-    await db()
-      .insertInto('nasClients')
-      .values({ name: 'pgw-faults', address: '127.0.0.1', secret: SECRET, realm: 'default', requireMessageAuthenticator: false, coaHost: '127.0.0.1', coaPort: nas.port, liftProfile: 'coa' })
-      .execute()
+    udp = await nasSocket()
+    nasId = await addLoopbackNas(db(), 'pgw-faults', SECRET, nas.port)
     const shared = sharedSecret()
     keys = shared.keys
     cards = await addVouchers(db(), keys, 'FLT', 4)
@@ -79,8 +76,7 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
 
   /** Send `packet` as a NAS does: again (same bytes) every `everyMs` until answered or `ms` pass. */
   async function retransmitUntilAnswered(packet: Buffer, ms: number, everyMs = 1000): Promise<boolean> {
-    const socket = createSocket('udp4')
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+    const socket = await nasSocket()
     try {
       const deadline = Date.now() + ms
       while (Date.now() < deadline) if ((await sendAndCollect(socket, radiusPort, packet, everyMs, 0)).length > 0) return true
@@ -113,7 +109,7 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
     // Meanwhile a recharge is credited elsewhere (another instance): its lift job waits in the table.
     const other = { msisdn: '8613966600300', address: '127.78.3.1' }
     await addSuspendedLine(db(), other.msisdn)
-    await db().insertInto('radiusSessions').values({ nasId: (await db().selectFrom('nasClients').select('id').executeTakeFirstOrThrow()).id, realm: 'default', acctSessionId: 'faults-other', msisdn: other.msisdn, framedIp: other.address, startedAt: new Date(), lastSeenAt: new Date() }).execute()
+    await db().insertInto('radiusSessions').values({ nasId, realm: 'default', acctSessionId: 'faults-other', msisdn: other.msisdn, framedIp: other.address, startedAt: new Date(), lastSeenAt: new Date() }).execute()
     const attemptId = await creditedWithLiftDue(other.msisdn, other.address, cards[0]!)
 
     await new Promise((r) => setTimeout(r, 3000)) // an outage of several seconds, with the job due
@@ -149,7 +145,7 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
 
     const other = { msisdn: '8613966600400', address: '127.78.4.1' }
     await addSuspendedLine(db(), other.msisdn)
-    await db().insertInto('radiusSessions').values({ nasId: (await db().selectFrom('nasClients').select('id').executeTakeFirstOrThrow()).id, realm: 'default', acctSessionId: 'faults-other-2', msisdn: other.msisdn, framedIp: other.address, startedAt: new Date(), lastSeenAt: new Date() }).execute()
+    await db().insertInto('radiusSessions').values({ nasId, realm: 'default', acctSessionId: 'faults-other-2', msisdn: other.msisdn, framedIp: other.address, startedAt: new Date(), lastSeenAt: new Date() }).execute()
     const attemptId = await creditedWithLiftDue(other.msisdn, other.address, cards[1]!)
 
     const packets = Array.from({ length: 30 }, (_, i) => accountingPacket(SECRET, 100 + i, { session: `faults-kill-${i}`, msisdn: `8613966605${String(i).padStart(2, '0')}`, address: `127.78.5.${i + 1}` }))

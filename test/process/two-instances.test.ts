@@ -6,13 +6,13 @@
 // (The per-address HTTP rate limits are in-memory per instance by design — flood guards, each
 // instance enforcing its own share — so they are not expected to add up and are not tested here.)
 // Server mode only: two processes cannot share the embedded database (main.test.ts shows it refused).
-import { createSocket, type Socket } from 'node:dgram'
+import type { Socket } from 'node:dgram'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findAttempt } from '../../src/db/attempts.ts'
 import type { Keys } from '../../src/config/keys.ts'
 import { type CountingNas, startCountingNas } from '../helpers/counting-nas.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
-import { accountingPacket, addSuspendedLine, addVouchers, payVoucher, sharedSecret } from '../helpers/gateway-fixtures.ts'
+import { accountingPacket, addLoopbackNas, addSuspendedLine, addVouchers, nasSocket, payVoucher, sharedSecret } from '../helpers/gateway-fixtures.ts'
 import { waitFor } from '../helpers/process.ts'
 import { freePort as freeUdpPort, sendAndCollect } from '../radius/helpers/udp.ts'
 import { attemptIdOf, type Gateway, httpFrom, killAll, startGateway } from '../recharge/helpers/gateway-process.ts'
@@ -34,12 +34,8 @@ describe.skipIf(!serverMode)('two gateway instances over one PostgreSQL', { time
   beforeAll(async () => {
     t = await createTestDatabase()
     nas = await startCountingNas(SECRET, true)
-    udp = createSocket('udp4')
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()))
-    await db()
-      .insertInto('nasClients')
-      .values({ name: 'pgw-two', address: '127.0.0.1', secret: SECRET, realm: 'default', requireMessageAuthenticator: false, coaHost: '127.0.0.1', coaPort: nas.port, liftProfile: 'coa' })
-      .execute()
+    udp = await nasSocket()
+    await addLoopbackNas(db(), 'pgw-two', SECRET, nas.port)
     const shared = sharedSecret()
     keys = shared.keys
     const start = async () => {
@@ -75,8 +71,7 @@ describe.skipIf(!serverMode)('two gateway instances over one PostgreSQL', { time
     const line = { session: 'two-dup', msisdn: '8613955500002', address: '127.77.0.2' }
     const packet = accountingPacket(SECRET, 3, line)
     // At the same moment, from two sockets of the same NAS, so each answer is told apart.
-    const other = createSocket('udp4')
-    await new Promise<void>((resolve) => other.bind(0, '127.0.0.1', () => resolve()))
+    const other = await nasSocket()
     try {
       const [first, second] = await Promise.all([sendAndCollect(udp, radiusPort.get(a)!, packet, 5000), sendAndCollect(other, radiusPort.get(b)!, packet, 5000)])
       expect(first).toHaveLength(1)
