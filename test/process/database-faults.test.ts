@@ -158,16 +158,19 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
         await new Promise((r) => setTimeout(r, 250)) // under /portal's 60 a minute per address
       }
     })()
-    const answered = await Promise.all(packets.map(async (packet, i) => {
+    const began = Date.now()
+    const answeredAfter = await Promise.all(packets.map(async (packet, i) => {
       await new Promise((r) => setTimeout(r, i * 250)) // spread over the 9 s of killing
-      return retransmitUntilAnswered(packet, 30_000)
+      const sent = Date.now()
+      return (await retransmitUntilAnswered(packet, 30_000)) ? `${i}: sent at +${sent - began} ms, answered after ${Date.now() - sent} ms` : `${i}: sent at +${sent - began} ms, NOT ANSWERED`
     }))
+    const answered = answeredAfter.map((a) => !a.endsWith('NOT ANSWERED'))
     await killer
     stop = true
     await browsing
 
     expect(kills.reduce((sum, n) => sum + n, 0)).toBeGreaterThan(0) // the gateway's connections really were killed
-    expect(answered.every(Boolean)).toBe(true)
+    expect(answered.every(Boolean), answeredAfter.join('\n')).toBe(true)
     const rows = await db().selectFrom('radiusSessions').select('acctSessionId').where('acctSessionId', 'like', 'faults-kill-%').execute()
     expect(rows).toHaveLength(packets.length)
     expect(statuses.length).toBeGreaterThan(10)

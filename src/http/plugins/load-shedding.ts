@@ -18,9 +18,9 @@ function escapeHtml(text: string): string {
 }
 
 /** The shed answer for browsers: static, so it costs nothing to send, and it lists the offline ways. */
-function busyPage(offline: PortalConfig['offline']): string {
+function busyPage(offline: PortalConfig['offline'], retryAfterS: number): string {
   const ways = [`USSD: ${offline.ussd}`, `SMS "${offline.smsText}" to ${offline.smsNumber}`, `Hotline: ${offline.hotline}`]
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta http-equiv="refresh" content="5"><title>Busy</title></head><body><h1>${escapeHtml(ERRORS.OVERLOADED.message)}</h1><p>You can also recharge without data:</p><ul>${ways.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></body></html>`
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta http-equiv="refresh" content="${retryAfterS}"><title>Busy</title></head><body><h1>${escapeHtml(ERRORS.OVERLOADED.message)}</h1><p>You can also recharge without data:</p><ul>${ways.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></body></html>`
 }
 
 /** Install load shedding on `app` (after the walled garden's hook). */
@@ -32,7 +32,8 @@ export async function registerLoadShedding(app: FastifyInstance, deps: { sheddin
     labelNames: ['cause'],
     registers: [deps.registry],
   })
-  const html = busyPage(deps.portal.offline)
+  // Browsers ignore Retry-After on a 503: the page itself comes back after that long.
+  const html = busyPage(deps.portal.offline, shedding.retryAfterS)
   const json = JSON.stringify({ error: ERRORS.OVERLOADED.code, message: ERRORS.OVERLOADED.message })
   const retryAfter = String(shedding.retryAfterS)
 
