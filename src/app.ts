@@ -22,7 +22,7 @@ import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
 import { registerSecurityHeaders, SECURITY_HEADERS } from './http/plugins/security-headers.ts'
-import { registerLoadShedding } from './http/plugins/load-shedding.ts'
+import { registerClosingRefusal, registerLoadShedding } from './http/plugins/load-shedding.ts'
 import { ERRORS } from './errors.ts'
 import { registerViews } from './http/plugins/view.ts'
 import { healthRoutes } from './http/routes/health.ts'
@@ -58,7 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // Per-request lines are debug-level (request-metrics.ts): the catch-all sees every packet of web traffic.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Refused by registerClosingRefusal instead, with the security headers.
+    return503OnClosing: false,
     // A path Fastify cannot decode never reaches the hooks: give it the same headers, and on a
     // foreign host the same portal redirect (without the original URL, which cannot be carried).
     frameworkErrors: (_error, request, raw) => {
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id)
   })
   registerSecurityHeaders(app)
+  registerClosingRefusal(app, deps.config.shedding.retryAfterS)
   registerRequestMetrics(app, deps.metrics)
   // Before everything else that does work: a foreign Host is caught here.
   registerWalledGarden(app, { portal: deps.config.portal, keys: deps.keys, identifier: deps.identifier, billing: deps.billing, registry: deps.metrics.registry })

@@ -1,9 +1,10 @@
 // Closing the app while a client has just connected but not yet sent its request (a slow link, or
 // a request still in flight on the network): the request is answered 503 + Connection: close
-// (Fastify's return503OnClosing), not met with a reset. The connections a closing listener resets
+// and the security headers, not met with a reset. The connections a closing listener resets
 // are those the kernel had not yet handed over (see test/process/graceful-shutdown.test.ts).
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SECURITY_HEADERS } from '../../src/http/plugins/security-headers.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
@@ -41,5 +42,9 @@ describe('closing with a connection whose request is still on its way', () => {
     expect(failure).toBe('')
     expect(received).toMatch(/^HTTP\/1\.1 503 /)
     expect(received.toLowerCase()).toContain('connection: close')
+    expect(received.toLowerCase()).toContain('retry-after: 5')
+    // The security headers too, as on every other answer.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(received.toLowerCase()).toContain(`${name}: ${value.toLowerCase()}`)
+    expect(received).toContain('"error":"HTTP.SHUTTING_DOWN"')
   })
 })

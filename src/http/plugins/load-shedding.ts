@@ -81,3 +81,19 @@ export async function registerLoadShedding(app: FastifyInstance, deps: { sheddin
     app.addHook('onRequestAbort', leave)
   }
 }
+
+/**
+ * Refuse requests once the app is closing: 503, Retry-After, Connection: close, with the security
+ * headers (Fastify's own return503OnClosing answers before any hook, so without them).
+ */
+export function registerClosingRefusal(app: FastifyInstance, retryAfterS: number): void {
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  const body = JSON.stringify({ error: ERRORS.SHUTTING_DOWN.code, message: ERRORS.SHUTTING_DOWN.message })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    return reply.code(503).header('retry-after', String(retryAfterS)).header('connection', 'close').header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body)
+  })
+}
