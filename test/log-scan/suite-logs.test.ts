@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { CLEAN_MARKER } from '../helpers/global-setup.ts'
+import { LEAK_MARKER } from '../helpers/global-setup.ts'
 import { LOG_DIR_ENV } from '../helpers/log-capture.ts'
 import { scanLog, TEST_SECRETS } from '../helpers/log-scan.ts'
 
@@ -22,8 +22,8 @@ describe.skipIf(files.length === 0)('logs of the whole test run', () => {
       return scanLog(file, logLines, TEST_SECRETS)
     })
     console.info(`log scan: ${lines} lines in ${files.length} files under ${dir}`)
-    expect(findings.slice(0, 20), `leaks in ${dir}`).toEqual([])
-    expect(lines).toBeGreaterThan(100) // the run logged enough for the scan to mean something
-    writeFileSync(join(dir!, CLEAN_MARKER), '')
+    if (findings.length > 0) writeFileSync(join(dir!, LEAK_MARKER), `${JSON.stringify(findings, null, 1)}\n`) // kept for inspection
+    expect(findings.slice(0, 20), `leaks in ${dir} (kept)`).toEqual([])
+    expect(lines).toBeGreaterThan(0) // loggers were made and wrote: the capture works (a full run: ~47,000 lines)
   })
 })
