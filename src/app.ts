@@ -23,6 +23,7 @@ import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
 import { registerSecurityHeaders, SECURITY_HEADERS } from './http/plugins/security-headers.ts'
+import { registerClosingRefusal, registerLoadShedding } from './http/plugins/load-shedding.ts'
 import { ERRORS } from './errors.ts'
 import { registerViews } from './http/plugins/view.ts'
 import { healthRoutes } from './http/routes/health.ts'
@@ -87,7 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // Per-request lines are debug-level (request-metrics.ts): the catch-all sees every packet of web traffic.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Refused by registerClosingRefusal instead, with the security headers.
+    return503OnClosing: false,
     // A path Fastify cannot decode never reaches the hooks: give it the same headers, and on a
     // foreign host the same portal redirect (without the original URL, which cannot be carried).
     frameworkErrors: (_error, request, raw) => {
@@ -112,9 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before any route: a console or admin API route that declares no permission fails the build.
   registerRouteAccessCheck(app)
   registerSecurityHeaders(app)
+  registerClosingRefusal(app, deps.config.shedding.retryAfterS)
   registerRequestMetrics(app, deps.metrics)
   // Before everything else that does work: captive probes (and, under app.inject, every foreign Host).
   garden.register(app)
+  // After the walled garden (the catch-all is never shed), before anything that costs work.
+  await registerLoadShedding(app, { shedding: deps.config.shedding, portal: deps.config.portal, registry: deps.metrics.registry })
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip', 'deflate'] })
   await app.register(formbody, { bodyLimit: 16 * 1024 })
   // Per subscriber address (through trusted proxies), never per proxy.

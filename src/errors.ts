@@ -23,6 +23,7 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { code: 'HTTP.PAYLOAD_TOO_LARGE', status: 413, message: 'The request body is too large' },
   RATE_LIMITED: { code: 'HTTP.RATE_LIMITED', status: 429, message: 'Too many requests; try again in a minute' },
   SHUTTING_DOWN: { code: 'HTTP.SHUTTING_DOWN', status: 503, message: 'The service is restarting; try again' },
+  OVERLOADED: { code: 'HTTP.OVERLOADED', status: 503, message: 'The service is busy; try again in a few seconds' },
   INTERNAL: { code: 'HTTP.INTERNAL', status: 500, message: 'Something went wrong on our side' },
   STAFF_UNAUTHENTICATED: { code: 'STAFF.UNAUTHENTICATED', status: 401, message: 'Sign in (or send a valid API token) first' },
   STAFF_FORBIDDEN: { code: 'STAFF.FORBIDDEN', status: 403, message: 'Your role does not allow this' },

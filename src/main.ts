@@ -62,10 +62,14 @@ async function start(): Promise<void> {
     if (err) log.fatal({ err }, 'unexpected error; shutting down')
     else log.info({ signal }, 'shutting down: draining requests')
     readiness?.draining()
+    // Behind a load balancer: keep serving while /readyz says 503, until the balancer has stopped
+    // sending new connections here; closing a listener resets connections still in its backlog.
+    if (config.shutdownDrainMs > 0 && app !== undefined) await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs))
     stopUpkeep()
     settings?.stop()
     // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
-    await Promise.all([app?.close(), radius?.close(config.shutdownTimeoutMs / 2), jobs?.stop(config.shutdownTimeoutMs / 2)])
+    const grace = (config.shutdownTimeoutMs - config.shutdownDrainMs) / 2
+    await Promise.all([app?.close(), radius?.close(grace), jobs?.stop(grace)])
     await coaClient?.close()
     await standInNas?.close()
     await sandboxPsp?.close()

@@ -28,6 +28,8 @@ export interface Config {
   readonly seedDemo: boolean
   readonly logLevel: LogLevel
   readonly shutdownTimeoutMs: number
+  /** After SIGTERM, how long /readyz says "not ready" while everything still serves, before closing (ms). */
+  readonly shutdownDrainMs: number
   readonly appSecret: string | null
   readonly identification: Readonly<IdentificationConfig>
   readonly sessions: Readonly<SessionConfig>
@@ -35,6 +37,21 @@ export interface Config {
   readonly psp: Readonly<PspSettings> | null
   readonly billing: Readonly<BillingSettings>
   readonly jobs: Readonly<{ concurrency: number; leaseMs: number }>
+  readonly shedding: Readonly<SheddingConfig>
+}
+
+/** When HTTP requests are answered 503 instead of queued (0 turns a check off). */
+export interface SheddingConfig {
+  /** Mean event-loop delay over one sample above which requests are shed (ms). */
+  readonly maxEventLoopDelayMs: number
+  /** Event-loop utilisation over one sample above which requests are shed (percent). */
+  readonly maxEventLoopUtilizationPercent: number
+  /** Requests in the app (past the walled garden) above which new ones are shed. */
+  readonly maxInFlight: number
+  /** How often delay and utilisation are sampled (ms). */
+  readonly sampleMs: number
+  /** The Retry-After a shed request is given (s). */
+  readonly retryAfterS: number
 }
 
 /** How HTTP requests are tied to lines. */
@@ -76,6 +93,8 @@ export function loadConfig(env: Env = process.env): Config {
   const embedded = database?.kind === 'embedded'
   const migrateOnStart = readBoolean(env, 'MIGRATE_ON_START', embedded, problems)
   const shutdownTimeoutMs = readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 9000, 100, 60_000, problems)
+  const shutdownDrainMs = readInteger(env, 'SHUTDOWN_DRAIN_MS', 0, 0, 60_000, problems)
+  if (shutdownDrainMs >= shutdownTimeoutMs) problems.push('SHUTDOWN_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (the drain is part of it)')
   const appSecret = readSecret(env, 'APP_SECRET', problems)
   const identification = readIdentification(env, problems)
   const portal = readPortalConfig(env, port, database?.kind === 'embedded', problems)
@@ -83,6 +102,13 @@ export function loadConfig(env: Env = process.env): Config {
   const jobs = {
     concurrency: readInteger(env, 'JOB_CONCURRENCY', 16, 1, 256, problems),
     leaseMs: readInteger(env, 'JOB_LEASE_MS', 15_000, 1000, 600_000, problems),
+  }
+  const shedding: SheddingConfig = {
+    maxEventLoopDelayMs: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS', 100, 0, 60_000, problems),
+    maxEventLoopUtilizationPercent: readInteger(env, 'LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION', 0, 0, 100, problems),
+    maxInFlight: readInteger(env, 'LOAD_SHED_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
+    sampleMs: readInteger(env, 'LOAD_SHED_SAMPLE_MS', 250, 10, 10_000, problems),
+    retryAfterS: readInteger(env, 'LOAD_SHED_RETRY_AFTER_S', 5, 1, 3600, problems),
   }
   const psp = readPspConfig(env, database?.kind === 'embedded', portal.url, problems)
   if (portal.paymentMethods.includes('card') && psp === null) {
@@ -109,6 +135,7 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemo: embedded && readBoolean(env, 'SEED_DEMO', true, []),
     logLevel,
     shutdownTimeoutMs,
+    shutdownDrainMs,
     appSecret,
     identification: Object.freeze(identification),
     sessions: Object.freeze(sessions),
@@ -116,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     psp: psp === null ? null : Object.freeze(psp),
     billing: Object.freeze(billing),
     jobs: Object.freeze(jobs),
+    shedding: Object.freeze(shedding),
   })
 }
 

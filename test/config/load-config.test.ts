@@ -76,4 +76,16 @@ describe('loadConfig', () => {
       /invalid configuration:\n {2}- PORT: .*\n {2}- HOST: expected an IP address or host name/,
     )
   })
+
+  it('reads the load-shedding thresholds and the shutdown drain, 0 turning a check off', () => {
+    expect(loadConfig({}).shedding).toEqual({ maxEventLoopDelayMs: 100, maxEventLoopUtilizationPercent: 0, maxInFlight: 64, sampleMs: 250, retryAfterS: 5 })
+    expect(loadConfig({}).shutdownDrainMs).toBe(0)
+    const c = loadConfig({ LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: '95', LOAD_SHED_MAX_IN_FLIGHT: '200', LOAD_SHED_SAMPLE_MS: '100', LOAD_SHED_RETRY_AFTER_S: '2', SHUTDOWN_DRAIN_MS: '3000' })
+    expect(c.shedding).toEqual({ maxEventLoopDelayMs: 0, maxEventLoopUtilizationPercent: 95, maxInFlight: 200, sampleMs: 100, retryAfterS: 2 })
+    expect(c.shutdownDrainMs).toBe(3000)
+    expect(problemsOf({ LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: '101', SHUTDOWN_DRAIN_MS: '9000' })).toEqual([
+      'SHUTDOWN_DRAIN_MS: must be shorter than SHUTDOWN_TIMEOUT_MS (the drain is part of it)',
+      'LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: 101 is out of range (0 to 100)',
+    ])
+  })
 })

@@ -28,7 +28,10 @@ export interface TestApp {
 /** Build the app over `database` with default configuration and a silent logger. */
 export async function buildTestApp(database: DatabaseHandle, env: Record<string, string> = {}, options: { psp?: HostedPsp; network?: NetworkPort } = {}): Promise<TestApp> {
   // Card payments only when the test hands in a provider (the sandbox is not running otherwise).
-  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PAYMENT_METHODS: options.psp ? 'voucher,card' : 'voucher', ...env })
+  // Load shedding off unless a test turns it on: a busy test machine (or PGlite's start-up blocking
+  // the event loop) would otherwise shed the requests a test makes; test/http/load-shedding.test.ts covers it.
+  const noShedding = { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_IN_FLIGHT: '0' }
+  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PAYMENT_METHODS: options.psp ? 'voucher,card' : 'voucher', ...noShedding, ...env })
   const metrics = createMetrics()
   const readiness = createReadiness(database)
   const keys = deriveKeys('test-master-secret-test-master-secret')

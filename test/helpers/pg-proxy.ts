@@ -34,9 +34,14 @@ export async function startPgProxy(url: string): Promise<PgProxy> {
   async function listen(): Promise<void> {
     server = createServer((client) => {
       const upstream = 'path' in to ? connect(to.path) : connect(to.port, to.host)
-      for (const s of [client, upstream]) {
+      for (const [s, other] of [[client, upstream], [upstream, client]] as const) {
         sockets.add(s)
-        s.on('close', () => sockets.delete(s))
+        // As a real proxy does: one side gone (FIN or reset), the other is closed too; a pipe alone
+        // does not end its destination when the source errors, which left the gateway's end open forever.
+        s.on('close', () => {
+          sockets.delete(s)
+          other.destroy()
+        })
         s.on('error', () => {})
       }
       client.pipe(upstream).pipe(client)

@@ -1,7 +1,9 @@
 // Runs the real entry points (src/main.ts, src/cli.ts) as child processes, the way an operator does.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { captureChildOutput } from './log-capture.ts'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -21,8 +23,15 @@ export function runNode(script: string, args: string[], env: Record<string, stri
   const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
+  const name = basename(script, '.ts')
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString()
+    captureChildOutput(child.pid, `${name}-stdout`, chunk)
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString()
+    captureChildOutput(child.pid, `${name}-stderr`, chunk)
+  })
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1))
   })

@@ -14,7 +14,7 @@ import { deriveKeys, type Keys } from '../../src/config/keys.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import type { DatabaseHandle } from '../../src/db/connect.ts'
 import { createReadiness } from '../../src/health/readiness.ts'
-import { continueParams, originalUrl, verifiedContinueUrl } from '../../src/http/walled-garden/continue-url.ts'
+import { CONTINUE_TTL_S, continueParams, originalUrl, verifiedContinueUrl } from '../../src/http/walled-garden/continue-url.ts'
 import { verifyRedirectToken } from '../../src/identification/redirect-token.ts'
 import { hostName } from '../../src/http/walled-garden/walled-garden.ts'
 import { createIdentifier, type Identifier } from '../../src/identification/identify.ts'
@@ -196,7 +196,7 @@ async function checkCase(app: FastifyInstance, keys: Keys, c: Case, portalAddres
 
 /** The real app, with identification and billing answering "an active line" without a database. */
 async function buildStubbedApp(handle: DatabaseHandle): Promise<{ app: FastifyInstance; keys: Keys }> {
-  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PORTAL_URL: PORTAL })
+  const config = loadConfig({ DATA_DIR: 'memory', LOG_LEVEL: 'silent', PORTAL_URL: PORTAL, LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_IN_FLIGHT: '0' })
   const keys = deriveKeys(`fuzz-${randomUUID()}`)
   const real = createIdentifier({ db: handle.db, config: config.identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs: 900_000 })
   const identifier: Identifier = {
@@ -307,5 +307,53 @@ describe('walled garden fuzz: the way out only leads to the portal or to the sig
     }
     for (const href of pageUrls(res.body)) expect(href).toMatch(/^(\/(?!\/)|https?:\/\/)/)
     expect(res.body.toLowerCase()).not.toMatch(/href="\s*(javascript|data|vbscript|file):/)
+  })
+
+  it('10,000 crafted continue/sig pairs sent straight to /portal: a link only to what the gateway signed for that address', { timeout: 300_000 }, async () => {
+    const key = stubbed.keys.continueUrl
+    const attacker = deriveKeys('attacker-guess').continueUrl
+    const urlArb = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.string({ maxLength: 60 }),
+      fc.constantFrom('javascript:alert(1)', '//evil.example/', 'http://evil.example/', 'https://evil.example@portal.carrier.test/', 'http:evil.example', 'data:text/html,x', '/\\evil.example', ' http://evil.example/'),
+    )
+    const sigArb = fc.constantFrom('none', 'random', 'other-url', 'other-address', 'expired', 'attacker-key', 'valid')
+    const counts = { cases: 0, linked: 0 }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ url: urlArb, how: sigArb, junk: fc.string({ maxLength: 40 }) }), { minLength: 50, maxLength: 50 }), async (cases) => {
+        await Promise.all(
+          cases.map(async ({ url, how, junk }) => {
+            counts.cases++
+            const address = freshAddress()
+            const now = Date.now() / 1000
+            const sig =
+              how === 'none' ? undefined
+              : how === 'random' ? junk
+              : how === 'other-url' ? continueParams(key, `${url}x`, address).sig
+              : how === 'other-address' ? continueParams(key, url, freshAddress()).sig
+              : how === 'expired' ? continueParams(key, url, address, now - 2 * CONTINUE_TTL_S).sig
+              : how === 'attacker-key' ? continueParams(attacker, url, address).sig
+              : continueParams(key, url, address).sig
+            const query = new URLSearchParams({ continue: url, ...(sig === undefined ? {} : { sig }) })
+            const res = await stubbed.app.inject({ url: `/portal?${query}`, remoteAddress: address })
+            const label = JSON.stringify({ url, how, sig })
+            expect(res.statusCode, label).toBe(200)
+            const link = continueLink(res.body)
+            if (how !== 'valid') expect(link, label).toBeUndefined()
+            else if (link !== undefined) {
+              // The allowlist is exactly the URL signed for this address, as an http(s) URL.
+              counts.linked++
+              expect(link, label).toBe(verifiedContinueUrl(key, url, sig, address))
+              expect(['http:', 'https:'], label).toContain(new URL(link).protocol)
+            }
+            for (const href of pageUrls(res.body)) if (href !== link) expect(href, label).toMatch(/^\/(?!\/)/)
+          }),
+        )
+      }),
+      { numRuns: 200 },
+    )
+    expect(counts.cases).toBeGreaterThanOrEqual(10_000)
+    // The control: genuinely signed http URLs do get their link, so "no link" above means something.
+    expect(counts.linked).toBeGreaterThan(counts.cases * 0.03)
   })
 })
