@@ -168,7 +168,9 @@ pick GW_PORT
 mkdir -p "$OUT/prof"
 gw_flags=()
 if [[ $PROFILE == 1 ]]; then gw_flags=(--cpu-prof --cpu-prof-dir="$OUT/prof"); fi
+# Load shedding off: this measures capacity (bench:overload measures the shedding).
 (cd "$REPO" && PORT=$GW_PORT HOST=127.0.0.1 RADIUS_ACCT_PORT=0 RADIUS_HOST=127.0.0.1 DATABASE_URL=$PG_URL LOG_LEVEL=warn \
+  LOAD_SHED_MAX_IN_FLIGHT=0 LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS=0 LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION=0 \
   PORTAL_URL=$PORTAL_URL exec node "${gw_flags[@]}" src/main.ts) >"$OUT/gateway.log" 2>&1 &
 PIDS[gateway]=$!
 for ((i = 0; i < 300; i++)); do

@@ -13,7 +13,7 @@ import pg from 'pg'
 import { cpuWindow, postmasterPid } from './lib/cpu.ts'
 import { drive, identifyCheck, type LoadResult, merge, readyCheck } from './lib/http-load.ts'
 import { measureInProcess } from './lib/in-process.ts'
-import { type Gateway, installCleanupHandlers, migrate, sampleRss, scrapeMemory, startGateway, startPostgres, stopAll } from './lib/processes.ts'
+import { type Gateway, installCleanupHandlers, migrate, SHEDDING_OFF, sampleRss, scrapeMemory, startGateway, startPostgres, stopAll } from './lib/processes.ts'
 import { sendRadiusSample } from './lib/radius-sample.ts'
 import { type Extras, type PhaseResult, type RadiusResult, printReport } from './lib/report.ts'
 import { bulkSubscriber, checkMapping, insertNas, loadSessions, radiusSubscriber, sampleIndices, type Subscriber } from './lib/sessions.ts'
@@ -79,7 +79,7 @@ async function interleaved(gateway: Gateway, sample: readonly Subscriber[], conc
 
 /** Start a gateway, warm it up, read its memory, drive the load, read it again, then `then`. */
 async function phase(name: string, url: string, sample: readonly Subscriber[], warm: readonly Subscriber[], expected: Map<string, string>, then?: (gw: Gateway) => Promise<void>): Promise<PhaseResult> {
-  const gateway = await startGateway(url)
+  const gateway = await startGateway(url, SHEDDING_OFF)
   try {
     say(`${name}: gateway pid ${gateway.pid} ready on 127.0.0.1:${gateway.port} (RSS ${fmt(kbToMb(gateway.memory().rssKb), 1)} MB at ready)`)
     const base = { port: gateway.port, concurrency: CONCURRENCY, timeLimitMs: 15_000, perConnection: WARMUP_PER_CONNECTION }

@@ -13,6 +13,7 @@ import { type DriveResult, driveClosed, driveHealthz, drivePaced, type Subscribe
 import { type FreeRadiusNas, startFreeRadiusNas, TEST_HELPER_SETTINGS } from './lib/freeradius-nas.ts'
 import { serverFigures, startWatcher, verify } from './lib/observe.ts'
 import { type Gateway, installCleanupHandlers, migrate, startGateway, startPostgres, stopAll, withDatabase } from './lib/processes.ts'
+import { SHEDDING_OFF } from '../identify/lib/processes.ts'
 import { createDatabase, lineAddress, lineVoucher, seed } from './lib/seed.ts'
 import { fmt, percentile, table } from './lib/stats.ts'
 
@@ -40,12 +41,14 @@ const K = {
   scaleOutInstances: int('SCALE_OUT_INSTANCES', 2),
   phases: (env.PHASES ?? 'saturation many-batches paced paced-low scale-out').split(/[\s,]+/).filter((p) => p !== ''),
   freeradius: env.FREERADIUS ?? '/usr/sbin/freeradius',
-  gatewayEnv: Object.fromEntries(
+  // Capacity is what this measures: load shedding (measured by bench:overload) is off unless
+  // GATEWAY_ENV turns it on again.
+  gatewayEnv: { ...SHEDDING_OFF, ...Object.fromEntries(
     (env.GATEWAY_ENV ?? '')
       .split(/\s+/)
       .filter((kv) => kv.includes('='))
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  ) as Record<string, string>,
+  ) } as Record<string, string>,
 }
 const NAS_SECRET = 'testing123'
 const APP_SECRET = randomBytes(32).toString('base64url')
