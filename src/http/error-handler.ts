@@ -46,7 +46,9 @@ function wantsHtml(request: FastifyRequest): boolean {
 export function registerErrorHandling(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
     const body = toBody(err)
-    if (body.status >= 500) request.log.error({ err, request }, 'request failed')
+    // Never the request object itself: its raw headers (Authorization, Cookie, as an array too) and
+    // query string (redirect and form tokens) would reach the log. The route template says where.
+    if (body.status >= 500) request.log.error({ err, request: { id: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched' } }, 'request failed')
     else request.log.info({ code: body.code, status: body.status }, 'request rejected')
     metrics.httpErrors.inc({ code: body.code })
     return sendError(request, reply, body)
