@@ -18,7 +18,10 @@ export const started = new Set<Gateway>()
 /** Start `node src/main.ts` with `env` and wait until it listens (at most 30 s). */
 export async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const port = await freePort()
-  const run = runNode('src/main.ts', [], { HOST: '127.0.0.1', RADIUS_HOST: '127.0.0.1', RADIUS_ACCT_PORT: '0', LOG_LEVEL: 'info', ...env, PORT: String(port) })
+  // Load shedding off unless a test asks: these tests are about money and crashes, and a gateway
+  // starved of CPU by the rest of the suite would otherwise answer some requests 503 (correctly).
+  const noShedding = { LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_IN_FLIGHT: '0' }
+  const run = runNode('src/main.ts', [], { HOST: '127.0.0.1', RADIUS_HOST: '127.0.0.1', RADIUS_ACCT_PORT: '0', LOG_LEVEL: 'info', ...noShedding, ...env, PORT: String(port) })
   let exited: number | string | undefined
   void run.exited.then((code) => (exited = code))
   const gateway: Gateway = {
