@@ -25,6 +25,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { code: 'HTTP.SHUTTING_DOWN', status: 503, message: 'The service is restarting; try again' },
   OVERLOADED: { code: 'HTTP.OVERLOADED', status: 503, message: 'The service is busy; try again in a few seconds' },
   INTERNAL: { code: 'HTTP.INTERNAL', status: 500, message: 'Something went wrong on our side' },
+  DATABASE_UNAVAILABLE: { code: 'HTTP.DATABASE_UNAVAILABLE', status: 503, message: 'The service is briefly unavailable; try again in a moment' },
   STAFF_UNAUTHENTICATED: { code: 'STAFF.UNAUTHENTICATED', status: 401, message: 'Sign in (or send a valid API token) first' },
   STAFF_FORBIDDEN: { code: 'STAFF.FORBIDDEN', status: 403, message: 'Your role does not allow this' },
   STAFF_CSRF: { code: 'STAFF.CSRF', status: 403, message: 'The form has expired; reload the page and try again' },

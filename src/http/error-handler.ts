@@ -1,7 +1,8 @@
 // The one place that maps errors to HTTP. Expected errors (AppError, Fastify's validation and
-// body errors) keep their code; anything else is logged with the request and shown as a bare
-// 500 with no detail.
+// body errors) keep their code; an unreachable database is a 503 to retry; anything else is logged
+// and shown as a bare 500 with no detail.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { AppError, ERRORS } from '../errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 
@@ -21,6 +22,8 @@ function toBody(err: FastifyError | AppError | Error): ErrorBody {
   if (status !== undefined && status >= 400 && status < 500) {
     return { code: `HTTP.${fastifyErr.code ?? 'BAD_REQUEST'}`, status, message: err.message }
   }
+  // An outage, not a bug: 503 with Retry-After, so browsers, providers' webhooks and scripts retry.
+  if (isDatabaseUnavailable(err)) return { ...ERRORS.DATABASE_UNAVAILABLE }
   return { ...ERRORS.INTERNAL }
 }
 

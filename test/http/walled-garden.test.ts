@@ -6,6 +6,7 @@ import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_CONTINUE_URL, originalUrl, verifiedContinueUrl } from '../../src/http/walled-garden/continue-url.ts'
+import { issueFormToken } from '../../src/http/portal/form-token.ts'
 import { verifyRedirectToken } from '../../src/identification/redirect-token.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
@@ -302,6 +303,20 @@ describe('the catch-all (with the database closed: it must not need one)', () =>
   })
 
   describe('meanwhile, with the database gone', () => {
+    it('a voucher POST answers 503 with Retry-After and a clear page, not a bare 500', async () => {
+      const form = { ft: issueFormToken(a.keys.formToken, SUBSCRIBER), serial: 'X-0001', pin: '12345678', msisdn: '13800000001', lang: 'en' }
+      const res = await a.app.inject({
+        method: 'POST',
+        url: '/recharge/voucher',
+        remoteAddress: SUBSCRIBER,
+        headers: { host: 'portal.carrier.test', accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(form).toString(),
+      })
+      expect(res.statusCode).toBe(503)
+      expect(res.headers['retry-after']).toBe('5')
+      expect(res.body).toContain('The service is briefly unavailable; try again in a moment')
+    })
+
     it('is really gone: /readyz says so', async () => {
       const res = await a.app.inject('/readyz')
       expect(res.statusCode).toBe(503)
