@@ -69,8 +69,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const funnel = createFunnelMetrics(deps.metrics.registry)
   registerJobQueueMetrics(deps.metrics.registry, deps.db)
   const app = Fastify({
-    // A request for a foreign host is answered before Fastify sees it (no routing, hooks or
-    // per-request logger): the catch-all stays as cheap as a bare redirect under any load.
+    // A request for a foreign host is answered before Fastify sees it (no routing, hooks,
+    // per-request logger or load shedding): the catch-all stays cheap and answered under any load.
     serverFactory: (handler, options) => {
       const server = http.createServer((req, res) => {
         if (!garden.catchAll(req, res)) handler(req, res)
