@@ -128,3 +128,5 @@ export async function migrate(url: string): Promise<string> {
   return result.stdout.trim()
 }
 
+/** Gateway settings that turn load shedding off: the capacity benchmarks measure what the gateway can do, bench:overload measures the shedding. */
+export const SHEDDING_OFF: Readonly<Record<string, string>> = { LOAD_SHED_MAX_IN_FLIGHT: '0', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: '0' }

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { freeTcpPort, freeUdpPort, REPO, register } from '../../lib/processes.ts'
 
-export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
+export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, SHEDDING_OFF, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
 
 /** A running gateway process. */
 export interface Gateway {
@@ -17,9 +17,6 @@ export interface Gateway {
   memory(): { rssKb: number; hwmKb: number }
   stop(): Promise<void>
 }
-
-/** Gateway settings that turn load shedding off: the capacity benchmarks measure what the gateway can do, bench:overload measures the shedding. */
-export const SHEDDING_OFF: Readonly<Record<string, string>> = { LOAD_SHED_MAX_IN_FLIGHT: '0', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION: '0' }
 
 /** Start `node src/main.ts` in server mode on loopback and wait until /readyz says 200. */
 export async function startGateway(url: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<Gateway> {

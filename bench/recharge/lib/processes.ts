@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { freeTcpPort, freeUdpPort, REPO, register } from '../../lib/processes.ts'
 
-export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
+export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, SHEDDING_OFF, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
 
 /** A running child process started by this run. */
 export interface Child {
