@@ -11,12 +11,11 @@ import { Counter, type Registry } from 'prom-client'
 import type { PortalConfig } from '../../config/portal-config.ts'
 import type { Keys } from '../../config/keys.ts'
 import type { Identifier } from '../../identification/identify.ts'
-import { signRedirectToken } from '../../identification/redirect-token.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
-import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
+import { requestFacts } from '../request-facts.ts'
 import { SECURITY_HEADERS } from '../plugins/security-headers.ts'
 import { type CaptiveProbe, findProbe } from './captive-probes.ts'
-import { continueParams, originalUrl } from './continue-url.ts'
+import { createPortalLocator } from './portal-locator.ts'
 
 /** What the walled garden needs. */
 export interface WalledGardenDeps {
@@ -26,8 +25,6 @@ export interface WalledGardenDeps {
   billing: BillingPort
   registry: Registry
 }
-
-const TOKEN_TTL_S = 600
 
 /** The host name of a Host header, lower case, without port; undefined when absent or malformed. */
 export function hostName(header: string | undefined): string | undefined {
@@ -43,37 +40,6 @@ export interface CaughtRequest {
   readonly url?: string | undefined
 }
 
-/**
- * Builds the portal URL a caught request is sent to: the original URL (when it can be carried)
- * signed for the subscriber's address, and a redirect token with the subscriber's realm and
- * address. Uses only the socket and headers, so it also serves requests Fastify could not parse.
- */
-export function createPortalLocator(deps: Pick<WalledGardenDeps, 'portal' | 'keys' | 'identifier'>): (request: CaughtRequest, carryOriginal?: boolean) => string {
-  return (request, carryOriginal = true) => {
-    const params = new URLSearchParams()
-    const located = deps.identifier.locate({
-      socketAddress: request.socket.remoteAddress ?? '',
-      localAddress: request.socket.localAddress ?? '',
-      localPort: request.socket.localPort ?? 0,
-      headers: request.headers,
-    })
-    const original = carryOriginal ? originalUrl(request.headers.host, request.url ?? '/') : undefined
-    if (original !== undefined) {
-      const signed = continueParams(deps.keys.continueUrl, original, located.address)
-      params.set('continue', signed.continue)
-      params.set('sig', signed.sig)
-    }
-    const token = signRedirectToken(deps.keys.redirectToken, {
-      nasId: null,
-      realm: located.realm,
-      address: located.address,
-      exp: Math.floor(Date.now() / 1000) + TOKEN_TTL_S,
-    })
-    params.set(REDIRECT_TOKEN_PARAM, token)
-    return `${deps.portal.url}/portal?${params.toString()}`
-  }
-}
-
 /** The walled garden: the raw catch-all for the server, and the Fastify hook for the rest. */
 export interface WalledGarden {
   /**
@@ -86,6 +52,7 @@ export interface WalledGarden {
 }
 
 const HTML = /text\/html|application\/xhtml\+xml/
+const CAPTIVE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
 
 /** Create the walled garden. */
 export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
@@ -108,17 +75,16 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   // The captive answer, written on the Node response with the headers every response carries.
   function writeCaptive(req: CaughtRequest, res: ServerResponse, requestId: string, probe: boolean): void {
     const location = portalLocation(req)
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'cache-control': 'no-store', 'x-request-id': requestId }
     if (!probe && !HTML.test(req.headers.accept ?? '')) {
       counted['511'].inc()
       const href = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;')
       const body = `<!doctype html><html><head><title>Network Authentication Required</title><meta http-equiv="refresh" content="0; url=${href}"></head><body><p>Your line needs a recharge: <a href="${href}">open the recharge page</a>.</p></body></html>`
-      res.writeHead(511, { ...headers, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
+      res.writeHead(511, { ...CAPTIVE_HEADERS, 'x-request-id': requestId, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
       res.end(body)
       return
     }
     counted[probe ? 'probe_captive' : 'redirect'].inc()
-    res.writeHead(302, { ...headers, location, 'content-length': '0' })
+    res.writeHead(302, { ...CAPTIVE_HEADERS, 'x-request-id': requestId, location, 'content-length': '0' })
     res.end()
   }
 

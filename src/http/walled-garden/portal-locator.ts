@@ -1,0 +1,91 @@
+// Where the catch-all sends a caught request: the portal URL with the original URL signed for the
+// subscriber's address, and a redirect token carrying the subscriber's realm and address. This
+// runs for most of the web traffic a suspended line sends, so what it learns of a subscriber —
+// the located realm and address, the signed token, the last URL it signed — is kept for a moment
+// per socket address: a phone's browser and apps send bursts of requests from one address, and
+// each would otherwise parse the address and compute two HMACs again.
+import type { PortalConfig } from '../../config/portal-config.ts'
+import type { Keys } from '../../config/keys.ts'
+import type { Identifier } from '../../identification/identify.ts'
+import { signRedirectToken } from '../../identification/redirect-token.ts'
+import { REDIRECT_TOKEN_PARAM } from '../request-facts.ts'
+import type { CaughtRequest } from './walled-garden.ts'
+import { continueParams, originalUrl } from './continue-url.ts'
+
+/** What the locator needs. */
+export interface PortalLocatorDeps {
+  portal: PortalConfig
+  keys: Keys
+  identifier: Identifier
+}
+
+/** How long a redirect token we issue stays valid (s). */
+export const TOKEN_TTL_S = 600
+/**
+ * How long what was learned of a socket address is reused (ms). Short, so that a change of the
+ * trusted proxies (a live setting) applies within it; far below the token's lifetime.
+ */
+export const LOCATED_REUSE_MS = 2000
+/** Bound on remembered addresses: past it the memory is dropped whole (a burst of new addresses). */
+export const LOCATED_MAX = 50_000
+
+interface Located {
+  /** `…/portal?` plus nothing, or the continue parameters are inserted after it. */
+  readonly base: string
+  /** `&rt=…`, or `rt=…` when no continue URL is carried. */
+  readonly token: string
+  readonly address: string
+  readonly until: number
+  lastUrl: string | undefined
+  lastSig: string | undefined
+}
+
+/**
+ * Build the portal URL for caught requests. `carryOriginal` false leaves the original URL out (a
+ * request Fastify could not parse). Uses only the socket and headers.
+ */
+export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRequest, carryOriginal?: boolean) => string {
+  const known = new Map<string, Located>()
+
+  function locate(request: CaughtRequest, now: number): Located {
+    const socketAddress = request.socket.remoteAddress ?? ''
+    const localAddress = request.socket.localAddress ?? ''
+    const localPort = request.socket.localPort ?? 0
+    const key = `${socketAddress} ${localAddress} ${localPort}`
+    const seen = known.get(key)
+    if (seen !== undefined && seen.until > now) return seen
+    const located = deps.identifier.locate({ socketAddress, localAddress, localPort, headers: request.headers })
+    const token = signRedirectToken(deps.keys.redirectToken, {
+      nasId: null,
+      realm: located.realm,
+      address: located.address,
+      exp: Math.floor(now / 1000) + TOKEN_TTL_S,
+    })
+    const fresh: Located = {
+      base: `${deps.portal.url}/portal?`,
+      token: `${REDIRECT_TOKEN_PARAM}=${token}`,
+      address: located.address,
+      until: now + LOCATED_REUSE_MS,
+      lastUrl: undefined,
+      lastSig: undefined,
+    }
+    // Behind a trusted proxy the subscriber is named by headers, which differ per request.
+    if (!located.viaTrustedProxy) {
+      if (known.size >= LOCATED_MAX) known.clear()
+      known.set(key, fresh)
+    }
+    return fresh
+  }
+
+  return (request, carryOriginal = true) => {
+    const now = Date.now()
+    const located = locate(request, now)
+    const original = carryOriginal ? originalUrl(request.headers.host, request.url ?? '/') : undefined
+    if (original === undefined) return `${located.base}${located.token}`
+    if (located.lastUrl !== original || located.lastSig === undefined) {
+      located.lastSig = continueParams(deps.keys.continueUrl, original, located.address, now / 1000).sig
+      located.lastUrl = original
+    }
+    return `${located.base}continue=${encodeURIComponent(original)}&sig=${located.lastSig}&${located.token}`
+  }
+}
