@@ -166,8 +166,9 @@ blog "PostgreSQL $(pg_psql -c 'show server_version') on $PG_DIR (port $PG_PORT, 
 
 pick GW_PORT
 mkdir -p "$OUT/prof"
-gw_flags=()
-if [[ $PROFILE == 1 ]]; then gw_flags=(--cpu-prof --cpu-prof-dir="$OUT/prof"); fi
+# The flags `npm start` uses (package.json), then the profiler's when asked.
+read -r -a gw_flags <<<"$(cd "$REPO" && node bench/lib/gateway-node-flags.ts)"
+if [[ $PROFILE == 1 ]]; then gw_flags+=(--cpu-prof --cpu-prof-dir="$OUT/prof"); fi
 # Load shedding off: this measures capacity (bench:overload measures the shedding).
 (cd "$REPO" && PORT=$GW_PORT HOST=127.0.0.1 RADIUS_ACCT_PORT=0 RADIUS_HOST=127.0.0.1 DATABASE_URL=$PG_URL LOG_LEVEL=warn \
   LOAD_SHED_MAX_IN_FLIGHT=0 LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS=0 LOAD_SHED_MAX_EVENT_LOOP_UTILIZATION=0 \

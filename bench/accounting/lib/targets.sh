@@ -50,8 +50,10 @@ start_gateway() {
   pg_psql -c "insert into nas_clients (name, address, secret, realm, require_message_authenticator)
               values ('bench', '127.0.0.0/8', '$SECRET', 'default', false)" >/dev/null
   T_HTTP=$(pick_port tcp "${BENCH_HTTP_PORT:-18280}")
+  local flags   # the node flags `npm start` uses (package.json)
+  read -r -a flags <<<"$(cd "$REPO" && node bench/lib/gateway-node-flags.ts)"
   (cd "$REPO" && exec env DATABASE_URL="$PG_URL" PORT="$T_HTTP" HOST=127.0.0.1 RADIUS_ACCT_PORT="$T_PORT" \
-    LOG_LEVEL=warn node src/main.ts) >"$WORK/gateway.log" 2>&1 </dev/null &
+    LOG_LEVEL=warn node "${flags[@]}" src/main.ts) >"$WORK/gateway.log" 2>&1 </dev/null &
   T_PID=$!
   local i
   for ((i = 0; i < 600; i++)); do

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { freeTcpPort, freeUdpPort, REPO, register } from '../../lib/processes.ts'
+import { gatewayNodeFlags } from '../../lib/gateway-node-flags.ts'
 
 export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, SHEDDING_OFF, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
 
@@ -25,7 +26,7 @@ export async function startGateway(url: string, extraEnv: Readonly<Record<string
   const env = { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', RADIUS_ACCT_PORT: String(radiusPort), LOG_LEVEL: 'warn', ...extraEnv }
   // GATEWAY_NODE_ARGS: extra node flags for the gateway only (e.g. --max-old-space-size=96), for diagnosis.
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(process.execPath, [...gatewayNodeFlags(), ...nodeArgs, 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000))
   child.stdout?.on('data', keep)

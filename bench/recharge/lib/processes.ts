@@ -5,6 +5,7 @@
 // The common part (cluster, stop registry, ports, migrate) is bench/lib/processes.ts.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { freeTcpPort, freeUdpPort, REPO, register } from '../../lib/processes.ts'
+import { gatewayNodeFlags } from '../../lib/gateway-node-flags.ts'
 
 export { freeTcpPort, freeUdpPort, installCleanupHandlers, migrate, REPO, register, run, SHEDDING_OFF, sharedDir, startPostgres, stopAll, withDatabase } from '../../lib/processes.ts'
 
@@ -73,7 +74,7 @@ export async function startGateway(url: string, appSecret: string, extraEnv: Rec
     LOG_LEVEL: 'warn',
     ...extraEnv,
   }
-  const child = startChild('gateway', process.execPath, ['src/main.ts'], env, 12_000, onOutput)
+  const child = startChild('gateway', process.execPath, [...gatewayNodeFlags(), 'src/main.ts'], env, 12_000, onOutput)
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exited()) throw new Error(`the gateway exited during start-up:\n${child.output()}`)
