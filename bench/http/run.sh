@@ -197,10 +197,14 @@ parse_wrk() {
 
 run_redirect() {
   local -A port=() label=()
-  local order=(nginx node-raw fastify gateway) s r got
-  label=([nginx]="nginx return 302 (1 worker)" [node-raw]="raw node:http 302" [fastify]="bare Fastify 302" [gateway]="gateway catch-all 302")
+  local order=(nginx node-raw fastify gateway gateway-fresh) s r got
+  label=([nginx]="nginx return 302 (1 worker)" [node-raw]="raw node:http 302" [fastify]="bare Fastify 302" [gateway]="gateway catch-all 302"
+    [gateway-fresh]="gateway, every URL new")
+  # gateway-fresh: the same gateway, each request for a path never asked before (fresh-path.lua), so
+  # none of it is answered from what the catch-all remembers of an address but the token.
+  local -A script=([gateway-fresh]="-s $here/fresh-path.lua")
   pick "port[nginx]"; pick "port[node-raw]"; pick "port[fastify]"
-  port[gateway]=$GW_PORT
+  port[gateway]=$GW_PORT; port[gateway-fresh]=$GW_PORT; PIDS[gateway-fresh]=${PIDS[gateway]}
   mkdir -p "$OUT/nginx"
   sed -e "s|@PORT@|${port[nginx]}|g" -e "s|@PREFIX@|$OUT/nginx|g" -e "s|@LOCATION@|$PEER_LOCATION|g" \
     "$PEERS/http/nginx.conf.in" >"$OUT/nginx/nginx.conf"
@@ -214,7 +218,7 @@ run_redirect() {
   for s in nginx node-raw fastify; do wait_port tcp "${port[$s]}" "${PIDS[$s]}" 20; done
 
   # Every server must answer this exact request with a real 302 (wrk alone counts any 3xx as fine).
-  for s in "${order[@]}"; do
+  for s in nginx node-raw fastify gateway; do
     got=$(curl -s -o /dev/null -D "$OUT/redirect-$s.headers" -H "Host: $FOREIGN_HOST" -H 'Accept: text/html' \
       -w '%{http_code} %{redirect_url}' "http://127.0.0.1:${port[$s]}/")
     if [[ $s == gateway ]]; then
@@ -227,13 +231,15 @@ run_redirect() {
   done
   blog "warming up ${WARMUP_S}s each; then $ROUNDS interleaved round(s) of wrk -t1 -c$CONNS -d$DURATION"
   for s in "${order[@]}"; do
-    wrk -t1 -c"$CONNS" -d"${WARMUP_S}s" -H "Host: $FOREIGN_HOST" -H 'Accept: text/html' "http://127.0.0.1:${port[$s]}/" >/dev/null
+    # shellcheck disable=SC2086
+    wrk -t1 -c"$CONNS" -d"${WARMUP_S}s" ${script[$s]:-} -H "Host: $FOREIGN_HOST" -H 'Accept: text/html' "http://127.0.0.1:${port[$s]}/" >/dev/null
   done
   local c0 c1 t0 t1 h0 h1 w0 w1 rps p99 serr bad cpu wcpu hcpu steal
   for ((r = 1; r <= ROUNDS; r++)); do
     for s in "${order[@]}"; do
       c0=$(tree_ticks "${PIDS[$s]}"); read -r h0 st0 < <(host_busy); children_cpu >"$OUT/.w0"; t0=$(now_s)
-      wrk -t1 -c"$CONNS" -d"$DURATION" --latency -H "Host: $FOREIGN_HOST" -H 'Accept: text/html' \
+      # shellcheck disable=SC2086
+      wrk -t1 -c"$CONNS" -d"$DURATION" --latency ${script[$s]:-} -H "Host: $FOREIGN_HOST" -H 'Accept: text/html' \
         "http://127.0.0.1:${port[$s]}/" >"$OUT/wrk.$s.$r.txt" 2>&1
       t1=$(now_s); children_cpu >"$OUT/.w1"; w0=$(cat "$OUT/.w0"); w1=$(cat "$OUT/.w1"); read -r h1 st1 < <(host_busy); c1=$(tree_ticks "${PIDS[$s]}")
       read -r rps p99 serr bad < <(parse_wrk <"$OUT/wrk.$s.$r.txt")
