@@ -88,6 +88,20 @@ describe('applySessionWrites on one mixed batch', () => {
     expect(await findActiveSessionByAddress(db, 'apn-m', '2001:db8:7700:1::1', EVER)).toMatchObject({ acctSessionId: 'mx-v6-new' })
   })
 
+  it('ends stored sessions on a batch of Stops, leaving the holder of an address a Stop names alone', async () => {
+    const ending = [1, 2, 3].map((n) => w(`mx-end-${n}`, 10, { framedIp: `10.77.3.${n}` }))
+    const holder = w('mx-end-holder', 15, { framedIp: '10.77.3.9' }, nas2)
+    await applySessionWrites(db, [...ending, holder])
+    const stops = ending.map((e, n) => ({ ...e, eventTime: at(40 + n), stopReason: 'stop' }))
+    stops[2] = { ...stops[2]!, framedIp: '10.77.3.9' }
+    expect(await applySessionWrites(db, stops)).toEqual(keys(...stops))
+    for (const [n, e] of ending.entries()) expect(await row(nas1, e.acctSessionId)).toMatchObject({ stoppedAt: at(40 + n), stopReason: 'stop', lastSeenAt: at(40 + n) })
+    expect(await row(nas2, 'mx-end-holder')).toMatchObject({ stoppedAt: null })
+    expect(await findActiveSessionByAddress(db, 'apn-m', '10.77.3.9', EVER)).toMatchObject({ acctSessionId: 'mx-end-holder' })
+    expect(await findActiveSessionByAddress(db, 'apn-m', '10.77.3.1', EVER)).toBeUndefined()
+    expect(await applySessionWrites(db, stops)).toEqual(new Set())
+  })
+
   it('leaves a new session stopped at its Stop without touching the holder of its address', async () => {
     const holder = w('mx-hold', 10, { framedIp: '10.77.2.1' })
     await applySessionWrites(db, [holder])
