@@ -132,7 +132,6 @@ async function start(): Promise<void> {
     // within half an interval, and most interims cost no write at all.
     const recorder = createSessionRecorder(database.db, {
       touchAfterMs: (config.sessions.interimIntervalS * 1000) / 2,
-      maxFlushes: database.kind === 'postgres' ? 2 : 1,
     })
     radius = await listenRadius(config, {
       directory,

@@ -33,7 +33,10 @@ export interface SessionRecorderOptions {
   /** An unchanged Interim moves last_seen_at only when it is older than this. */
   touchAfterMs: number
   maxBatch?: number
-  /** Batches in flight at once (2 with a server database; the embedded one serialises anyway). */
+  /**
+   * Batches in flight at once (default 1). The next batch fills while one commits either way;
+   * with PostgreSQL, 2 in flight made smaller batches and cost ~11 % more CPU per Start (measured).
+   */
   maxFlushes?: number
   /** Sessions whose last known state is kept in memory (0: always ask the database). */
   cacheSize?: number
