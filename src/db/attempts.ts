@@ -114,9 +114,15 @@ export async function moveAttempt(
  * event per step, in one statement: the update and the events commit together, and a transaction
  * that moves an attempt twice (paid, then credited) pays one round trip, not four.
  */
-export async function moveAttemptThrough(db: Db, attempt: Pick<RechargeAttempt, 'id' | 'state'>, steps: AttemptStep[]): Promise<void> {
+export async function moveAttemptThrough(
+  db: Db,
+  attempt: Pick<RechargeAttempt, 'id' | 'state'>,
+  steps: AttemptStep[],
+  /** Events recorded just before the steps' own (what led to the move: a lift's RADIUS exchanges). */
+  before: { kind: string; detail: Record<string, unknown> }[] = [],
+): Promise<void> {
   let from = attempt.state
-  const events: { kind: string; detail: string }[] = []
+  const events = before.map((e) => ({ kind: e.kind, detail: JSON.stringify(e.detail) }))
   for (const step of steps) {
     if (!canMove(from, step.to)) throw new InvalidTransitionError(from, step.to)
     events.push({ kind: step.to, detail: JSON.stringify({ from, ...step.detail }) })
