@@ -75,8 +75,13 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   }
 }
 
-/** Connections the job worker has to itself (it leases in one statement, then mostly waits on NASes). */
-const JOB_POOL_SIZE = 4
+/**
+ * Connections the job worker has to itself. Eight, not four: a lift is about eight round trips,
+ * and under a voucher burst four connections made its 16 lanes queue for the pool while the HTTP
+ * pool's ten kept the server busy, so lifts fell behind credits (bench/recharge, saturation, busy
+ * host: at most 417 lift jobs due with four, 48 with eight).
+ */
+const JOB_POOL_SIZE = 8
 
 async function openEmbedded(dataDir: string | null): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite')

@@ -52,8 +52,8 @@ export async function renewLease(db: Kysely<Database>, id: number, worker: strin
   await sql`update jobs set locked_until = now() + ${leaseMs} * interval '1 millisecond' where id = ${id} and locked_by = ${worker} and done_at is null`.execute(db)
 }
 
-/** Mark a leased job done. */
-export async function completeJob(db: Kysely<Database>, id: number, worker: string): Promise<void> {
+/** Mark a leased job done (in the transaction that did its work, or on its own). */
+export async function completeJob(db: Db, id: number, worker: string): Promise<void> {
   await db.updateTable('jobs').set({ doneAt: new Date(), lockedBy: null, lockedUntil: null }).where('id', '=', id).where('lockedBy', '=', worker).execute()
 }
 

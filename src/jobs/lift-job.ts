@@ -3,7 +3,7 @@
 // or failed and flagged for support. The "confirm" job then waits for the line's next
 // accounting record, which proves the network let it back in.
 import type { Kysely } from 'kysely'
-import { addEvent, findAttempt, hasEvent, moveAttempt } from '../db/attempts.ts'
+import { addEvents, findAttempt, hasEvent, moveAttempt, moveAttemptThrough } from '../db/attempts.ts'
 import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
@@ -42,12 +42,13 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
     })
     const lifting = attempt
     // The exchanges and what they led to commit together (one transaction, not one per row); a
-    // re-run of this job stops at "lifted", so the confirm job must never be lost after it.
+    // re-run of this job stops at "lifted", so the confirm job must never be lost after it. The job
+    // is marked done in it too, unless it is to be retried.
+    const radius = exchanges.map((exchange) => ({ kind: 'radius', detail: exchange as Record<string, unknown> }))
     const retry = await withTransaction(db, async (trx) => {
-      for (const exchange of exchanges) await addEvent(trx, attemptId, 'radius', exchange as Record<string, unknown>)
       if (outcome.kind === 'restored') {
         const liftedAt = new Date()
-        await moveAttempt(trx, lifting, 'lifted', { how: outcome.how, job: job.id }, { liftedAt })
+        await moveAttemptThrough(trx, lifting, [{ to: 'lifted', detail: { how: outcome.how, job: job.id }, extra: { liftedAt } }], radius)
         await enqueueJob(trx, {
           kind: 'confirm',
           payload: { attemptId, since: liftedAt.toISOString() },
@@ -55,10 +56,15 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
           runAt: new Date(liftedAt.getTime() + (deps.confirmFirstCheckMs ?? CONFIRM_FIRST_CHECK_MS)),
           maxTries: 30,
         })
+        await job.complete(trx)
         return null
       }
-      if (outcome.kind === 'retry-later' && job.tries < job.maxTries) return outcome.reason
-      await moveAttempt(trx, lifting, 'failed', { reason: outcome.reason }, { needsSupport: true, supportReason: `lift failed: ${outcome.reason}` })
+      if (outcome.kind === 'retry-later' && job.tries < job.maxTries) {
+        await addEvents(trx, attemptId, radius)
+        return outcome.reason
+      }
+      await moveAttemptThrough(trx, lifting, [{ to: 'failed', detail: { reason: outcome.reason }, extra: { needsSupport: true, supportReason: `lift failed: ${outcome.reason}` } }], radius)
+      await job.complete(trx)
       return null
     })
     if (retry !== null) throw new Error(retry)

@@ -2,12 +2,12 @@
 // handler, retries failures with exponential backoff, and on shutdown stops leasing, waits for
 // running jobs a little, and releases what is left for another instance.
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { Logger } from 'pino'
 import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs, renewLease } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
+import { afterCommit } from '../db/transaction.ts'
 
-/** A job handler: resolve when done, throw to retry. */
 /** Thrown by a handler whose job is not failing but waiting (e.g. for accounting): run it again after `delayMs`. */
 export class RetryLater extends Error {
   readonly delayMs: number
@@ -17,7 +17,16 @@ export class RetryLater extends Error {
   }
 }
 
-export type JobHandler = (job: LeasedJob) => Promise<void>
+/**
+ * A running job. `complete(trx)` marks it done inside the handler's own transaction (opened with
+ * withTransaction), so the work and "done" commit together: one commit fewer per job, and no
+ * window where the work is durable but the job still due. Once that commits the worker does not
+ * mark the job again; without it the worker marks it done after the handler returns.
+ */
+export type RunningJob = LeasedJob & { complete(trx: Transaction<Database>): Promise<void> }
+
+/** A job handler: resolve when done, throw to retry. */
+export type JobHandler = (job: RunningJob) => Promise<void>
 
 /** The worker of one instance. */
 export interface JobWorker {
@@ -57,9 +66,19 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
   async function run(job: LeasedJob): Promise<void> {
     const handler = options.handlers[job.kind]!
     const heartbeat = setInterval(() => void renewLease(options.db, job.id, worker, leaseMs).catch(() => {}), leaseMs / 3)
+    let completed = false
+    const current: RunningJob = {
+      ...job,
+      async complete(trx) {
+        await completeJob(trx, job.id, worker)
+        afterCommit(trx, () => {
+          completed = true
+        })
+      },
+    }
     try {
-      await handler(job)
-      await completeJob(options.db, job.id, worker)
+      await handler(current)
+      if (!completed) await completeJob(options.db, job.id, worker)
     } catch (err) {
       const giveUp = job.tries >= job.maxTries
       const waiting = err instanceof RetryLater

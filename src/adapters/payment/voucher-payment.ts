@@ -42,9 +42,18 @@ export async function isLockedOut(db: Kysely<Database>, subjects: string[]): Pro
 /** Redeem `serial`/`pin` for the attempt (state created) and credit the attempt's line. */
 export async function redeemVoucher(
   db: Kysely<Database>,
-  input: { attemptId: string; serial: string; pin: string; pinKey: HmacKey; subjects: string[]; creditMode?: CreditMode },
+  input: {
+    attemptId: string
+    serial: string
+    pin: string
+    pinKey: HmacKey
+    subjects: string[]
+    creditMode?: CreditMode
+    /** The caller has just checked isLockedOut for these subjects (a second look would cost a query and close no race). */
+    lockoutChecked?: boolean
+  },
 ): Promise<VoucherOutcome> {
-  if (await isLockedOut(db, input.subjects)) {
+  if (input.lockoutChecked !== true && (await isLockedOut(db, input.subjects))) {
     await withTransaction(db, async (trx) => {
       const attempt = await lockAttempt(trx, input.attemptId)
       if (attempt) await moveAttempt(trx, attempt, 'declined', { reason: 'locked-out' })
@@ -76,8 +85,8 @@ export async function redeemVoucher(
     }
     await trx.updateTable('vouchers').set({ status: 'used', usedAt: new Date(), usedFor: attempt.id }).where('serial', '=', input.serial).execute()
     const amount = { amountMinor: voucher.valueMinor, currency: voucher.currency }
-    await moveAttempt(trx, attempt, 'paid', { method: 'voucher', serial: input.serial, ...amount }, { ...amount, voucherSerial: input.serial, paidAt: new Date() })
-    const credit = await creditPaidAttempt(trx, { id: attempt.id, msisdn: attempt.msisdn, ...amount }, `voucher ${input.serial}`, input.creditMode)
+    const paid = { to: 'paid' as const, detail: { method: 'voucher', serial: input.serial, ...amount }, extra: { ...amount, voucherSerial: input.serial, paidAt: new Date() } }
+    const credit = await creditPaidAttempt(trx, { id: attempt.id, msisdn: attempt.msisdn, ...amount }, `voucher ${input.serial}`, input.creditMode, { from: attempt.state, step: paid })
     if (credit === 'deferred') return { kind: 'paid', ...amount }
     // Rolls the voucher back too: the card stays usable.
     if (typeof credit === 'string') throw new VoucherNotCreditable(credit)

@@ -63,7 +63,7 @@ export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
       },
       { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
     )
-    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects, creditMode: deps.creditMode })
+    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects, creditMode: deps.creditMode, lockoutChecked: true })
     request.log.info({ attempt: attempt.reference, outcome: outcome.kind, msisdn }, 'voucher recharge')
     if ((outcome.kind === 'credited' && outcome.restored) || outcome.kind === 'paid') deps.nudgeJobs()
     return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
