@@ -22,6 +22,7 @@ export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxies 
   })
   return {
     contains(text) {
+      if (networks.length === 0) return false
       const address = parse(text)
       if (address === undefined) return false
       return networks.some((n) => n.network.kind() === address.kind() && address.match(n.network as never, n.bits))
