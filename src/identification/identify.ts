@@ -94,6 +94,15 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
     return compiled
   }
 
+  // The listener addresses are the host's own, a handful: canonicalised once each.
+  const localKeys = new Map<string, string | undefined>()
+  function localKey(localAddress: string): string | undefined {
+    if (localKeys.has(localAddress)) return localKeys.get(localAddress)
+    const key = listenerKey(localAddress)
+    if (localKeys.size < 256) localKeys.set(localAddress, key)
+    return key
+  }
+
   // A request's facts are located by the rate limiter, identify() and the page: once per facts
   // object and configuration in force.
   const located = new WeakMap<RequestFacts, { config: IdentificationConfig; where: Located }>()
@@ -116,7 +125,7 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
       if (claimed && /^[A-Za-z0-9._-]{1,64}$/.test(claimed)) realm = claimed
     }
     if (realm === undefined) {
-      const local = listenerKey(facts.localAddress)
+      const local = localKey(facts.localAddress)
       if (local !== undefined) realm = realmsByListener[`${local} ${facts.localPort}`] ?? realmsByListener[local]
     }
     return { address: client.address, realm: realm ?? defaultRealm, viaTrustedProxy: client.viaTrustedProxy }
