@@ -8,7 +8,7 @@ import type { IdentificationConfig } from '../config/load-config.ts'
 import type { Database } from '../db/schema.ts'
 import type { Account } from '../recharge/ports.ts'
 import { findActiveSessionByAddress } from '../db/sessions.ts'
-import { findActiveIpv4Session, findActiveIpv4SessionWithAccount } from '../db/session-lines.ts'
+import { findActiveIpv4Session, findActiveIpv4SessionWithAccount, type SessionKey } from '../db/session-lines.ts'
 import { clientAddress, compileTrustedProxies } from './client-address.ts'
 import { normaliseMsisdn } from './msisdn.ts'
 import { verifyRedirectToken } from './redirect-token.ts'
@@ -133,7 +133,7 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
 
   async function bySession(realm: string, address: string, how: IdentifiedBy, withAccount: boolean): Promise<Identification> {
     const seenSince = new Date(Date.now() - deps.sessionMaxAgeMs)
-    let session: { id: number; nasId: number; acctSessionId: string; msisdn: string | null } | undefined
+    let session: SessionKey | undefined
     let account: Account | null | undefined
     if (address.includes(':')) {
       session = await findActiveSessionByAddress(deps.db, realm, address, seenSince)
