@@ -97,7 +97,13 @@ async function start(): Promise<void> {
       log: log.child({ part: 'settings' }),
     })
     settings = live
-    const identifier = createIdentifier({ db: database.db, config: () => live.current().identification, redirectTokenKey: keys.redirectToken, sessionMaxAgeMs })
+    const identifier = createIdentifier({
+      db: database.db,
+      config: () => live.current().identification,
+      redirectTokenKey: keys.redirectToken,
+      sessionMaxAgeMs,
+      ledgerInDatabase: config.billing.kind === 'built-in',
+    })
     const ocs = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : null
     const billing = ocs ?? createBuiltInBilling(database.db)
     const directory = createNasDirectory()

@@ -7,6 +7,7 @@ import pg from 'pg'
 import type { DatabaseConfig } from '../config/load-config.ts'
 import type { Database } from './schema.ts'
 import { PG_OID, parseInt8 } from './int8.ts'
+import { PreparingClient } from './prepared-statements.ts'
 
 /** An open database and how to close it. */
 export interface DatabaseHandle {
@@ -50,7 +51,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
       oid === PG_OID.int8 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   }
   const open = (max: number) => {
-    const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000 })
+    const pool = new pg.Pool({ connectionString: url, max, types, connectionTimeoutMillis: 5000, Client: PreparingClient })
     // A connection lost to a server restart or a network cut must not crash the process: idle
     // clients report through the pool, checked-out ones through their own 'error' event, which
     // would otherwise be thrown. The query in flight fails and the caller handles that.

@@ -22,6 +22,7 @@ export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxies 
   })
   return {
     contains(text) {
+      if (networks.length === 0) return false
       const address = parse(text)
       if (address === undefined) return false
       return networks.some((n) => n.network.kind() === address.kind() && address.match(n.network as never, n.bits))
@@ -48,9 +49,14 @@ export interface ClientAddress {
   viaTrustedProxy: boolean
 }
 
+// Dotted-quad IPv4 without leading zeros: already what parse() would print, so the socket's peer
+// (nearly always this form) needs no parsing.
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+const CANONICAL_IPV4 = new RegExp(`^(?:${OCTET}\\.){3}${OCTET}$`)
+
 /** Resolve the client address from the socket peer and the X-Forwarded-For header. */
 export function clientAddress(socketAddress: string, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): ClientAddress {
-  const peer = parse(socketAddress)?.toString() ?? socketAddress
+  const peer = CANONICAL_IPV4.test(socketAddress) ? socketAddress : (parse(socketAddress)?.toString() ?? socketAddress)
   if (!trusted.contains(peer)) return { address: peer, viaTrustedProxy: false }
   const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '')
   for (let i = hops.length - 1; i >= 0; i--) {

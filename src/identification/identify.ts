@@ -6,7 +6,9 @@ import type { HmacKey } from '../config/keys.ts'
 import type { Kysely } from 'kysely'
 import type { IdentificationConfig } from '../config/load-config.ts'
 import type { Database } from '../db/schema.ts'
+import type { Account } from '../recharge/ports.ts'
 import { findActiveSessionByAddress } from '../db/sessions.ts'
+import { findActiveIpv4Session, findActiveIpv4SessionWithAccount, type SessionKey } from '../db/session-lines.ts'
 import { clientAddress, compileTrustedProxies } from './client-address.ts'
 import { normaliseMsisdn } from './msisdn.ts'
 import { verifyRedirectToken } from './redirect-token.ts'
@@ -33,14 +35,32 @@ export type Identification =
       realm: string
       address: string
       session: { id: number; nasId: number; acctSessionId: string } | null
+      /**
+       * The line's account in the built-in ledger, read in the same statement as the session
+       * (identify with `withAccount`); absent when not read that way: ask billing.
+       */
+      account?: Account | null
     }
   | { identified: false; realm: string; address: string; reason: 'no_session' | 'session_without_msisdn' }
 
+/** Where a request comes from: the client address, its realm, and whether a trusted proxy relayed it. */
+export interface Located {
+  address: string
+  realm: string
+  viaTrustedProxy: boolean
+}
+
 /** The identification service. */
 export interface Identifier {
-  identify(facts: RequestFacts): Promise<Identification>
+  identify(facts: RequestFacts, options?: IdentifyOptions): Promise<Identification>
   /** Address and realm only (no database work), for the catch-all redirect. */
-  locate(facts: RequestFacts): { address: string; realm: string; viaTrustedProxy: boolean }
+  locate(facts: RequestFacts): Located
+}
+
+/** How much to read along with the line. */
+export interface IdentifyOptions {
+  /** Also read the line's account when the built-in ledger shares the database (one round trip for a page). */
+  withAccount?: boolean
 }
 
 /** What the identifier needs. */
@@ -51,6 +71,8 @@ export interface IdentifierDeps {
   redirectTokenKey: HmacKey
   /** Sessions unseen for longer than this are not trusted (ms). */
   sessionMaxAgeMs: number
+  /** The built-in ledger's lines live in `db`: identify may join them (withAccount). */
+  ledgerInDatabase?: boolean
 }
 
 function header(headers: RequestFacts['headers'], name: string): string | undefined {
@@ -72,9 +94,30 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
     return compiled
   }
 
-  function locate(facts: RequestFacts) {
-    const { realmsByListener, defaultRealm, realmHeader } = current()
-    const trusted = trustedProxies(current().trustedProxies)
+  // The listener addresses are the host's own, a handful: canonicalised once each.
+  const localKeys = new Map<string, string | undefined>()
+  function localKey(localAddress: string): string | undefined {
+    if (localKeys.has(localAddress)) return localKeys.get(localAddress)
+    const key = listenerKey(localAddress)
+    if (localKeys.size < 256) localKeys.set(localAddress, key)
+    return key
+  }
+
+  // A request's facts are located by the rate limiter, identify() and the page: once per facts
+  // object and configuration in force.
+  const located = new WeakMap<RequestFacts, { config: IdentificationConfig; where: Located }>()
+  function locate(facts: RequestFacts): Located {
+    const config = current()
+    const known = located.get(facts)
+    if (known !== undefined && known.config === config) return known.where
+    const where = locateNow(facts, config)
+    located.set(facts, { config, where })
+    return where
+  }
+
+  function locateNow(facts: RequestFacts, config: IdentificationConfig): Located {
+    const { realmsByListener, defaultRealm, realmHeader } = config
+    const trusted = trustedProxies(config.trustedProxies)
     const client = clientAddress(facts.socketAddress, facts.headers['x-forwarded-for'], trusted)
     let realm: string | undefined
     if (client.viaTrustedProxy && realmHeader !== '') {
@@ -82,17 +125,28 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
       if (claimed && /^[A-Za-z0-9._-]{1,64}$/.test(claimed)) realm = claimed
     }
     if (realm === undefined) {
-      const local = listenerKey(facts.localAddress)
+      const local = localKey(facts.localAddress)
       if (local !== undefined) realm = realmsByListener[`${local} ${facts.localPort}`] ?? realmsByListener[local]
     }
     return { address: client.address, realm: realm ?? defaultRealm, viaTrustedProxy: client.viaTrustedProxy }
   }
 
-  async function bySession(realm: string, address: string, how: IdentifiedBy): Promise<Identification> {
-    const session = await findActiveSessionByAddress(deps.db, realm, address, new Date(Date.now() - deps.sessionMaxAgeMs))
+  async function bySession(realm: string, address: string, how: IdentifiedBy, withAccount: boolean): Promise<Identification> {
+    const seenSince = new Date(Date.now() - deps.sessionMaxAgeMs)
+    let session: SessionKey | undefined
+    let account: Account | null | undefined
+    if (address.includes(':')) {
+      session = await findActiveSessionByAddress(deps.db, realm, address, seenSince)
+    } else if (withAccount && deps.ledgerInDatabase === true) {
+      const found = await findActiveIpv4SessionWithAccount(deps.db, realm, address, seenSince)
+      session = found?.session
+      account = found?.account
+    } else {
+      session = await findActiveIpv4Session(deps.db, realm, address, seenSince)
+    }
     if (session === undefined) return { identified: false, realm, address, reason: 'no_session' }
     if (session.msisdn === null) return { identified: false, realm, address, reason: 'session_without_msisdn' }
-    return {
+    const identified: Identification = {
       identified: true,
       msisdn: session.msisdn,
       how,
@@ -100,25 +154,28 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
       address,
       session: { id: session.id, nasId: session.nasId, acctSessionId: session.acctSessionId },
     }
+    if (account !== undefined) identified.account = account
+    return identified
   }
 
   return {
     locate,
-    async identify(facts) {
-      const located = locate(facts)
+    async identify(facts, options) {
+      const withAccount = options?.withAccount === true
+      const here = locate(facts)
       if (facts.redirectToken) {
         const claims = verifyRedirectToken(deps.redirectTokenKey, facts.redirectToken)
-        if (claims !== undefined) return bySession(claims.realm, claims.address, 'token')
+        if (claims !== undefined) return bySession(claims.realm, claims.address, 'token', withAccount)
       }
-      if (located.viaTrustedProxy) {
+      if (here.viaTrustedProxy) {
         const { enrichmentHeaders, countryCode } = current()
         for (const name of enrichmentHeaders) {
           const value = header(facts.headers, name)
           const msisdn = value === undefined ? null : normaliseMsisdn(value, countryCode)
-          if (msisdn !== null) return { identified: true, msisdn, how: 'header', realm: located.realm, address: located.address, session: null }
+          if (msisdn !== null) return { identified: true, msisdn, how: 'header', realm: here.realm, address: here.address, session: null }
         }
       }
-      return bySession(located.realm, located.address, 'address')
+      return bySession(here.realm, here.address, 'address', withAccount)
     },
   }
 }

@@ -48,6 +48,7 @@ export async function buildTestApp(database: DatabaseHandle, env: Record<string,
     config: () => settings.current().identification,
     redirectTokenKey: keys.redirectToken,
     sessionMaxAgeMs: config.sessions.interimIntervalS * config.sessions.expiryFactor * 1000,
+    ledgerInDatabase: config.billing.kind === 'built-in',
   })
   const billing = config.billing.kind === 'ocs' ? createHttpOcs(config.billing) : createBuiltInBilling(database.db)
   const app = await buildApp({ config, log, metrics, readiness, identifier, keys, billing, db: database.db, nudgeJobs: () => {}, psp: options.psp ?? null, network: options.network ?? null, settings })

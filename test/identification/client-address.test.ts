@@ -1,5 +1,7 @@
 // clientAddress: the socket peer is the client unless it is a trusted proxy; then the right-most
 // X-Forwarded-For hop that is not a trusted proxy, and never anything left of an unparsable hop.
+import fc from 'fast-check'
+import ipaddr from 'ipaddr.js'
 import { describe, expect, it } from 'vitest'
 import { clientAddress, compileTrustedProxies } from '../../src/identification/client-address.ts'
 
@@ -20,6 +22,25 @@ describe('clientAddress', () => {
     expect(clientAddress('127.0.0.1', '::ffff:10.0.0.7', loopback).address).toBe('10.0.0.7')
     expect(clientAddress('127.0.0.1', '2001:0DB8:0000:0000:0000:0000:0000:0007', loopback).address).toBe('2001:db8::7')
     expect(clientAddress('2001:0db8::0001', undefined, loopback).address).toBe('2001:db8::1')
+  })
+
+  it('gives every IPv4 socket address in the canonical form, whatever way it is written', () => {
+    const none = compileTrustedProxies([])
+    const octet = fc.integer({ min: 0, max: 255 })
+    const written = fc.tuple(octet, octet, octet, octet, fc.constantFrom('plain', 'mapped', 'leading zero')).map(([a, b, c, d, form]) => {
+      const dotted = `${a}.${b}.${c}.${d}`
+      // A leading zero (octal to some parsers; 0–7 read the same either way) must not pass as canonical.
+      if (form === 'leading zero') return { canonical: `${a}.${b}.${c}.${d % 8}`, text: `${a}.${b}.${c}.0${d % 8}` }
+      return { canonical: dotted, text: form === 'plain' ? dotted : `::ffff:${dotted}` }
+    })
+    fc.assert(
+      fc.property(written, ({ canonical, text }) => {
+        const expected = ipaddr.process(text).toString()
+        expect(clientAddress(text, undefined, none)).toEqual({ address: expected, viaTrustedProxy: false })
+        expect(expected).toBe(canonical)
+      }),
+      { numRuns: 500 },
+    )
   })
 
   it('ignores X-Forwarded-For when the socket peer is not trusted', () => {

@@ -10,7 +10,7 @@ import { deriveKeys } from '../../../src/config/keys.ts'
 import { loadMasterSecret } from '../../../src/db/app-secrets.ts'
 import { openDatabase } from '../../../src/db/connect.ts'
 import type { Database } from '../../../src/db/schema.ts'
-import { findActiveSessionByAddress } from '../../../src/db/sessions.ts'
+import { findActiveIpv4Session } from '../../../src/db/session-lines.ts'
 import { createIdentifier } from '../../../src/identification/identify.ts'
 import { REALM, type Subscriber } from './sessions.ts'
 
@@ -56,7 +56,7 @@ export async function measureInProcess(options: {
     // The statement and parameters of one lookup, with the address and cut-off to substitute.
     const probe = options.sample[0]!
     const probeSince = new Date(Date.now() - sessionMaxAgeMs)
-    await findActiveSessionByAddress(capturing, REALM, probe.address, probeSince)
+    await findActiveIpv4Session(capturing, REALM, probe.address, probeSince)
     if (captured === undefined) throw new Error('no identification query captured')
     const statement = captured.sql
     const template = captured.parameters

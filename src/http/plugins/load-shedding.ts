@@ -92,8 +92,9 @@ export function registerClosingRefusal(app: FastifyInstance, retryAfterS: number
     closing = true
   })
   const body = JSON.stringify({ error: ERRORS.SHUTTING_DOWN.code, message: ERRORS.SHUTTING_DOWN.message })
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
-    return reply.code(503).header('retry-after', String(retryAfterS)).header('connection', 'close').header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body)
+  // Callback style: every request passes here, and almost always straight through.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done()
+    reply.code(503).header('retry-after', String(retryAfterS)).header('connection', 'close').header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body)
   })
 }

@@ -20,7 +20,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** Add the security headers to every reply (routes may override individual ones). */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onRequest', async (_request, reply) => {
+  // Callback style: no promise per request on a hook every response passes through.
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(SECURITY_HEADERS)
+    done()
   })
 }

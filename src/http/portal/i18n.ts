@@ -4,10 +4,26 @@
 /** Supported languages. */
 export type Lang = 'zh-CN' | 'en'
 
+// Browsers send a handful of distinct Accept-Language values: each (of browser size) is ranked
+// once; the memo is bounded in entries and entry size.
+const byHeader = new Map<string, Lang>()
+
 /** Pick the page language. */
 export function pickLanguage(explicit: unknown, acceptLanguage: string | undefined): Lang {
   if (explicit === 'en' || explicit === 'zh-CN') return explicit
-  const ranked = (acceptLanguage ?? '')
+  if (acceptLanguage === undefined || acceptLanguage === '') return 'zh-CN'
+  if (acceptLanguage.length > 200) return rankLanguage(acceptLanguage)
+  let lang = byHeader.get(acceptLanguage)
+  if (lang === undefined) {
+    lang = rankLanguage(acceptLanguage)
+    if (byHeader.size >= 1000) byHeader.clear()
+    byHeader.set(acceptLanguage, lang)
+  }
+  return lang
+}
+
+function rankLanguage(acceptLanguage: string): Lang {
+  const ranked = acceptLanguage
     .split(',')
     .map((part) => {
       const [tag, ...params] = part.trim().toLowerCase().split(';')

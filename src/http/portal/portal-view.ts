@@ -40,26 +40,68 @@ export interface PortalViewInput {
   query: Record<string, string>
 }
 
+/** What every page of one language shares under one portal configuration. */
+interface SharedTexts {
+  t: Messages
+  offline: readonly string[]
+  methods: { readonly voucher: boolean; readonly card: boolean }
+  /** "Pay …" button labels by currency, in amountsMinor's order. */
+  payLabels: Map<string, readonly string[]>
+}
+
+// Settings hand out the same PortalConfig object until they change: texts are filled once per
+// configuration and language, not on every page.
+const sharedByPortal = new WeakMap<PortalConfig, Partial<Record<Lang, SharedTexts>>>()
+
+function sharedTexts(portal: PortalConfig, lang: Lang): SharedTexts {
+  let byLang = sharedByPortal.get(portal)
+  if (byLang === undefined) sharedByPortal.set(portal, (byLang = {}))
+  let shared = byLang[lang]
+  if (shared === undefined) {
+    const t = messages(lang, portal.texts[lang])
+    const o = portal.offline
+    shared = {
+      t,
+      offline: Object.freeze([fill(t.ussd, { ussd: o.ussd }), fill(t.sms, { text: o.smsText, number: o.smsNumber }), fill(t.hotline, { hotline: o.hotline })]),
+      methods: Object.freeze({ voucher: portal.paymentMethods.includes('voucher'), card: portal.paymentMethods.includes('card') }),
+      payLabels: new Map(),
+    }
+    byLang[lang] = shared
+  }
+  return shared
+}
+
+function payLabels(shared: SharedTexts, portal: PortalConfig, lang: Lang, currency: string): readonly string[] {
+  let labels = shared.payLabels.get(currency)
+  if (labels === undefined) {
+    labels = Object.freeze(portal.amountsMinor.map((minor) => fill(shared.t.pay, { amount: formatMoney(minor, currency, lang) })))
+    shared.payLabels.set(currency, labels)
+  }
+  return labels
+}
+
 /** Build the page's view model. */
 export function portalView(input: PortalViewInput): PortalView {
   const { lang, portal, who, account } = input
-  const t = messages(lang, portal.texts[lang])
-  const money = (minor: number) => formatMoney(minor, account?.currency ?? portal.currency, lang)
-  const o = portal.offline
-  const offline = [fill(t.ussd, { ussd: o.ussd }), fill(t.sms, { text: o.smsText, number: o.smsNumber }), fill(t.hotline, { hotline: o.hotline })]
+  const shared = sharedTexts(portal, lang)
+  const t = shared.t
+  const currency = account?.currency ?? portal.currency
+  const money = (minor: number) => formatMoney(minor, currency, lang)
   const other = new URLSearchParams({ ...input.query, lang: lang === 'en' ? 'zh-CN' : 'en' })
   const base = {
     lang,
     t,
-    offline,
+    offline: shared.offline as string[],
     continueUrl: input.continueUrl,
     continueLabel: input.continueUrl === undefined ? undefined : fill(t.continue, { url: input.continueUrl }),
     hidden: { ...input.hidden, lang },
     switchHref: `/portal?${other.toString()}`,
-    methods: { voucher: portal.paymentMethods.includes('voucher'), card: portal.paymentMethods.includes('card') },
+    methods: shared.methods,
   }
-  const amounts = (neededMinor: number) =>
-    portal.amountsMinor.map((minor) => ({ minor, label: fill(t.pay, { amount: money(minor) }), enough: neededMinor > 0 && minor >= neededMinor }))
+  const amounts = (neededMinor: number) => {
+    const labels = payLabels(shared, portal, lang, currency)
+    return portal.amountsMinor.map((minor, i) => ({ minor, label: labels[i]!, enough: neededMinor > 0 && minor >= neededMinor }))
+  }
 
   if (who === null) return { ...base, state: 'degraded', heading: t.suspendedHeading, lines: [t.degraded], showForms: false, askNumber: false, amounts: [] }
   if (!who.identified) {

@@ -41,8 +41,9 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
     let who: Identification | null = null
     let account: Account | null = null
     try {
-      who = await deps.identifier.identify(facts)
-      if (who.identified) account = await deps.billing.getAccount(who.msisdn)
+      // With the built-in ledger the account comes in the identification statement (one round trip).
+      who = await deps.identifier.identify(facts, { withAccount: true })
+      if (who.identified) account = who.account !== undefined ? who.account : await deps.billing.getAccount(who.msisdn)
     } catch (err) {
       request.log.warn({ err: (err as Error).message }, 'portal degraded: line state unavailable')
       who = null
