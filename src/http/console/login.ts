@@ -15,6 +15,7 @@ import { openTotpSecret } from '../../staff/totp-secret-box.ts'
 import { renderConsole } from '../staff/console-page.ts'
 import type { StaffSessions } from '../staff/staff-auth.ts'
 import { auditContext } from '../staff/staff-context.ts'
+import { perAddressLimit } from '../rate-limit.ts'
 
 /** What the login pages need. */
 export interface LoginDeps {
@@ -55,12 +56,12 @@ export function loginRoutes(area: FastifyInstance, deps: LoginDeps): void {
   }
 
   // A visit without a cookie stores an anonymous session (for the form's CSRF token): bounded per address.
-  area.get('/console/login', { config: { permission: 'public', rateLimit: { max: 60, timeWindow: '1 minute' } }, schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2000 } } } } }, async (request, reply) => {
+  area.get('/console/login', { config: { permission: 'public', rateLimit: perAddressLimit(60, '1 minute') }, schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2000 } } } } }, async (request, reply) => {
     if (request.staff !== null) return reply.code(303).header('location', safeNext((request.query as { next?: string }).next)).send()
     return showLogin(request, reply, 200)
   })
 
-  area.post('/console/login', { config: { permission: 'public', rateLimit: { max: 30, timeWindow: '1 minute' } }, schema: { body: LOGIN_FORM } }, async (request, reply) => {
+  area.post('/console/login', { config: { permission: 'public', rateLimit: perAddressLimit(30, '1 minute') }, schema: { body: LOGIN_FORM } }, async (request, reply) => {
     const { username, password, next } = request.body as { username: string; password: string; next?: string }
     const address = request.staffAddress
     const name = username.trim().toLowerCase()
@@ -79,7 +80,7 @@ export function loginRoutes(area: FastifyInstance, deps: LoginDeps): void {
     return signedIn(request, reply, { id: user.id, username: user.username, role: user.role }, next)
   })
 
-  area.post('/console/login/totp', { config: { permission: 'public', rateLimit: { max: 30, timeWindow: '1 minute' } }, schema: { body: TOTP_FORM } }, async (request, reply) => {
+  area.post('/console/login/totp', { config: { permission: 'public', rateLimit: perAddressLimit(30, '1 minute') }, schema: { body: TOTP_FORM } }, async (request, reply) => {
     const { code, next } = request.body as { code: string; next?: string }
     const session = request.staffSession
     if (session?.stage !== 'totp' || session.user === null) return reply.code(303).header('location', '/console/login').send()

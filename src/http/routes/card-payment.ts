@@ -19,6 +19,7 @@ import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-
 import { problemPage } from './problem-page.ts'
 import { lineToRecharge, readRechargeForm } from './recharge-form.ts'
 import { contentSecurityPolicy } from '../plugins/security-headers.ts'
+import { perAddressLimit } from '../rate-limit.ts'
 
 /** What the card routes need. */
 export interface CardPaymentDeps {
@@ -46,7 +47,7 @@ export function cardPaymentRoutes(app: FastifyInstance, deps: CardPaymentDeps): 
     registers: [deps.registry],
   })
 
-  app.post('/recharge/card', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.post('/recharge/card', { config: { rateLimit: perAddressLimit(20, 60_000) } }, async (request, reply) => {
     const portal = deps.portal()
     const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken, portal)
     if (!genuine) return problemPage(reply, 403, lang, t.formExpired, t)

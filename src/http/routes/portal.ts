@@ -12,6 +12,7 @@ import { pickLanguage } from '../portal/i18n.ts'
 import { portalView } from '../portal/portal-view.ts'
 import { REDIRECT_TOKEN_PARAM, requestFacts } from '../request-facts.ts'
 import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
+import { perAddressLimit } from '../rate-limit.ts'
 
 /** What the portal page needs. */
 export interface PortalDeps {
@@ -29,7 +30,7 @@ const CARRIED = ['continue', 'sig', REDIRECT_TOKEN_PARAM] as const
 
 /** Register GET /portal. */
 export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
-  app.get('/portal', { config: { rateLimit: { max: 60, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.get('/portal', { config: { rateLimit: perAddressLimit(60, 60_000) } }, async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>
     const lang = pickLanguage(query.lang, request.headers['accept-language'])
     const facts = requestFacts(request)

@@ -15,6 +15,7 @@ import type { CreditMode } from '../../db/credit-attempt.ts'
 import { messages, pickLanguage } from '../portal/i18n.ts'
 import { continueSubject, verifiedContinueUrl } from '../walled-garden/continue-url.ts'
 import { attemptStatusView } from '../portal/attempt-status-view.ts'
+import { perAddressLimit } from '../rate-limit.ts'
 
 /** What the recharge routes need. */
 export interface RechargeDeps {
@@ -34,7 +35,7 @@ const ATTEMPT_ID = /^[A-Za-z0-9_-]{22}$/
 
 /** Register the recharge routes. */
 export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
-  app.post('/recharge/voucher', { config: { rateLimit: { max: 20, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.post('/recharge/voucher', { config: { rateLimit: perAddressLimit(20, 60_000) } }, async (request, reply) => {
     const portal = deps.portal()
     const { body, lang, t, facts, located, genuine } = readRechargeForm(request, deps.identifier, deps.keys.formToken, portal)
     if (!genuine) return problemPage(reply, 403, lang, t.formExpired, t)
