@@ -15,7 +15,7 @@ import { expireAbandonedAttempts } from './db/attempts.ts'
 import { type StandInNas, startStandInNas } from './demo/stand-in-nas.ts'
 import { createReadiness, type Readiness } from './health/readiness.ts'
 import { createBuiltInBilling } from './adapters/billing/built-in-billing.ts'
-import { createAccountingHandler } from './identification/accounting-records.ts'
+import { createAccountingHandlers } from './identification/accounting-records.ts'
 import { createIdentifier } from './identification/identify.ts'
 import { createSessionRecorder } from './identification/session-recorder.ts'
 import { refreshNasDirectory, reloadNasDirectoryOnChange, startSessionUpkeep } from './identification/session-upkeep.ts'
@@ -139,9 +139,12 @@ async function start(): Promise<void> {
     const recorder = createSessionRecorder(database.db, {
       touchAfterMs: (config.sessions.interimIntervalS * 1000) / 2,
     })
+    // As many Interim mappings remembered as the recorder remembers sessions (100,000).
+    const accounting = createAccountingHandlers(recorder, config.identification.countryCode, 100_000)
     radius = await listenRadius(config, {
       directory,
-      handle: createAccountingHandler(recorder, config.identification.countryCode),
+      handle: accounting.handle,
+      quick: accounting.quick,
       log: log.child({ part: 'radius' }),
       metrics: createRadiusMetrics(metrics.registry),
     })

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js'
 import type { AccountingRequest, AccountingVerdict } from '../radius/accounting-server.ts'
 import { type DecodedPacket, firstValue } from '../radius/decode.ts'
 import { AcctStatusType, acctStatusTypeNumber } from '../radius/values.ts'
+import { createInterimMemo, type InterimMemo } from './interim-memo.ts'
 import { normaliseMsisdn } from './msisdn.ts'
 import type { AccountingRecord } from './session-recorder.ts'
 
@@ -92,16 +93,33 @@ function delayMs(decoded: DecodedPacket): number {
   return typeof delay === 'number' && delay > 0 ? delay * 1000 : 0
 }
 
-/** What the accounting server calls for each verified request: map, store, then answer. */
-export function createAccountingHandler(
-  recorder: { record(record: AccountingRecord): Promise<string> },
-  countryCode: string,
-): (request: AccountingRequest) => Promise<AccountingVerdict> {
-  return async (request) => {
-    const result = toAccountingRecord(request, countryCode)
-    if (result.kind === 'invalid') return { answer: false, reason: result.reason, detail: result.detail }
-    if (result.kind === 'ignore') return { answer: true, outcome: 'ignored', statusType: result.statusType }
-    const outcome = await recorder.record(result.record)
-    return { answer: true, outcome, statusType: result.record.kind }
+/** The handler, and the quick path for Interim-Updates whose mapping bytes were decoded before. */
+export interface AccountingHandlers {
+  handle(request: AccountingRequest): Promise<AccountingVerdict>
+  quick(request: Omit<AccountingRequest, 'decoded'>): Promise<AccountingVerdict> | undefined
+  memo: InterimMemo
+}
+
+/**
+ * What the accounting server calls for each verified request: map, store, then answer; and the
+ * quick path, with an Interim memo of at most `memoSize` mappings (interim-memo.ts).
+ */
+export function createAccountingHandlers(recorder: { record(record: AccountingRecord): Promise<string> }, countryCode: string, memoSize: number): AccountingHandlers {
+  const memo = createInterimMemo(memoSize)
+  return {
+    memo,
+    async handle(request) {
+      const result = toAccountingRecord(request, countryCode)
+      if (result.kind === 'invalid') return { answer: false, reason: result.reason, detail: result.detail }
+      if (result.kind === 'ignore') return { answer: true, outcome: 'ignored', statusType: result.statusType }
+      const outcome = await recorder.record(result.record)
+      memo.remember(request.nas, request.packet, result.record)
+      return { answer: true, outcome, statusType: result.record.kind }
+    },
+    quick(request) {
+      const record = memo.lookup(request.nas, request.packet, request.receivedAt)
+      if (record === undefined) return undefined
+      return recorder.record(record).then((outcome) => ({ answer: true, outcome, statusType: record.kind }))
+    },
   }
 }

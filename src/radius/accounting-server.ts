@@ -33,6 +33,11 @@ export interface AccountingServerOptions {
   directory: NasDirectory
   /** Store the request; resolve once durable. A rejection means "not stored": no answer. */
   handle(request: AccountingRequest): Promise<AccountingVerdict>
+  /**
+   * A verdict without decoding the attributes, when the application can map the raw packet from
+   * what it decoded before; undefined to go the full way (decode, then handle).
+   */
+  quick?(request: Omit<AccountingRequest, 'decoded'>): Promise<AccountingVerdict> | undefined
   log: Logger
   metrics: RadiusMetrics
   duplicateWindowMs?: number
@@ -93,16 +98,21 @@ export async function startAccountingServer(options: AccountingServerOptions): P
       metrics.duplicates.inc({ kind: 'ignored_in_flight' })
       return
     }
-    let decoded: DecodedPacket
-    try {
-      decoded = decodePacket(verified.packet)
-    } catch (err) {
-      duplicates.forget(key)
-      return drop('malformed', `undecodable attributes: ${(err as Error).message}`, source, nas)
+    const base = { nas, packet: verified.packet, source: { address: source.address, port: source.port }, receivedAt: new Date() }
+    let pending = options.quick?.(base)
+    if (pending === undefined) {
+      let decoded: DecodedPacket
+      try {
+        decoded = decodePacket(verified.packet)
+      } catch (err) {
+        duplicates.forget(key)
+        return drop('malformed', `undecodable attributes: ${(err as Error).message}`, source, nas)
+      }
+      pending = options.handle({ ...base, decoded })
     }
     let verdict: AccountingVerdict
     try {
-      verdict = await options.handle({ nas, packet: verified.packet, decoded, source: { address: source.address, port: source.port }, receivedAt: new Date() })
+      verdict = await pending
     } catch (err) {
       duplicates.forget(key)
       metrics.drops.inc({ reason: 'not_stored' })

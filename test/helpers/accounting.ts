@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely'
 import { Registry } from 'prom-client'
 import type { Database } from '../../src/db/schema.ts'
-import { createAccountingHandler } from '../../src/identification/accounting-records.ts'
+import { createAccountingHandlers } from '../../src/identification/accounting-records.ts'
 import { createSessionRecorder, type SessionRecorder } from '../../src/identification/session-recorder.ts'
 import { refreshNasDirectory } from '../../src/identification/session-upkeep.ts'
 import { createLogger } from '../../src/logging/logger.ts'
@@ -31,11 +31,13 @@ export async function startAccountingStack(db: Kysely<Database>, options: { touc
   const registry = new Registry()
   const metrics = createRadiusMetrics(registry)
   const recorder = createSessionRecorder(db, { touchAfterMs: options.touchAfterMs ?? 150_000 })
+  const accounting = createAccountingHandlers(recorder, '86', 10_000)
   const server = await startAccountingServer({
     host: '127.0.0.1',
     port: 0,
     directory,
-    handle: createAccountingHandler(recorder, '86'),
+    handle: accounting.handle,
+    quick: accounting.quick,
     log: createLogger('silent'),
     metrics,
   })
