@@ -47,6 +47,11 @@ describe('the portal locator of the catch-all', () => {
     const first = parts(locate(request('10.9.0.1', 'news.example.com', '/a?x=1&y=2')))
     const second = parts(locate(request('10.9.0.1', 'news.example.com', '/b')))
     const other = parts(locate(request('10.9.0.2', 'news.example.com', '/a?x=1&y=2')))
+    // The same request again gets the same answer; the one before it, asked again, its own.
+    expect(locate(request('10.9.0.1', 'news.example.com', '/b'))).toBe(locate(request('10.9.0.1', 'news.example.com', '/b')))
+    const again = parts(locate(request('10.9.0.1', 'news.example.com', '/a?x=1&y=2')))
+    expect(verifiedContinueUrl(keys.continueUrl, again.continue, again.sig, '10.9.0.1')).toBe('http://news.example.com/a?x=1&y=2')
+    expect(parts(locate(request('10.9.0.1', 'other.example.com', '/b'))).continue).toBe('http://other.example.com/b')
     expect(first.continue).toBe('http://news.example.com/a?x=1&y=2')
     expect(verifiedContinueUrl(keys.continueUrl, first.continue, first.sig, '10.9.0.1')).toBe('http://news.example.com/a?x=1&y=2')
     expect(verifiedContinueUrl(keys.continueUrl, second.continue, second.sig, '10.9.0.1')).toBe('http://news.example.com/b')

@@ -38,6 +38,10 @@ interface Located {
   readonly until: number
   lastUrl: string | undefined
   lastSig: string | undefined
+  /** The Host header and request target last answered, and the Location they got. */
+  lastHost: string | undefined
+  lastTarget: string | undefined
+  lastLocation: string | undefined
 }
 
 /**
@@ -68,6 +72,9 @@ export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRe
       until: now + LOCATED_REUSE_MS,
       lastUrl: undefined,
       lastSig: undefined,
+      lastHost: undefined,
+      lastTarget: undefined,
+      lastLocation: undefined,
     }
     // Behind a trusted proxy the subscriber is named by headers, which differ per request.
     if (!located.viaTrustedProxy) {
@@ -80,12 +87,20 @@ export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRe
   return (request, carryOriginal = true) => {
     const now = Date.now()
     const located = locate(request, now)
-    const original = carryOriginal ? originalUrl(request.headers.host, request.url ?? '/') : undefined
+    const host = request.headers.host
+    const target = request.url ?? '/'
+    // The same request again (a retrying app, a reloading page): the same answer.
+    if (carryOriginal && located.lastLocation !== undefined && host === located.lastHost && target === located.lastTarget) return located.lastLocation
+    const original = carryOriginal ? originalUrl(host, target) : undefined
     if (original === undefined) return `${located.base}${located.token}`
     if (located.lastUrl !== original || located.lastSig === undefined) {
       located.lastSig = continueParams(deps.keys.continueUrl, original, located.address, now / 1000).sig
       located.lastUrl = original
     }
-    return `${located.base}continue=${encodeURIComponent(original)}&sig=${located.lastSig}&${located.token}`
+    const location = `${located.base}continue=${encodeURIComponent(original)}&sig=${located.lastSig}&${located.token}`
+    located.lastHost = host
+    located.lastTarget = target
+    located.lastLocation = location
+    return location
   }
 }
