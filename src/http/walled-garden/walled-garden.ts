@@ -52,6 +52,15 @@ export interface WalledGarden {
 }
 
 const HTML = /text\/html|application\/xhtml\+xml/
+// Request ids of caught requests: UUID-shaped, unique per process (a random prefix drawn at start,
+// then a counter) and far cheaper than drawing random bytes for each redirect. An id needs to be
+// unique, not unpredictable: it only lets a log line and an answer be matched.
+const ID_PREFIX = randomUUID().slice(0, 24)
+let caughtCount = 0
+function caughtRequestId(): string {
+  caughtCount = (caughtCount + 1) % 0x1000000000000
+  return ID_PREFIX + caughtCount.toString(16).padStart(12, '0')
+}
 const CAPTIVE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
 
 /** Create the walled garden. */
@@ -109,7 +118,7 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   }
 
   return {
-    catchAll(req, res, requestId = randomUUID()) {
+    catchAll(req, res, requestId = caughtRequestId()) {
       const host = hostName(req.headers.host)
       if (host !== undefined && own.has(host)) return false
       if (probeOf(host, req.url ?? '/') !== undefined) return false
