@@ -1,7 +1,7 @@
 // Where the catch-all sends a caught request: the portal URL with the original URL signed for the
 // subscriber's address, and a redirect token carrying the subscriber's realm and address. This
 // runs for most of the web traffic a suspended line sends, so what it learns of a subscriber —
-// the located realm and address, the signed token, the last URL it signed — is kept for a moment
+// the located realm and address, the signed token, the Location last answered — is kept for a moment
 // per socket address: a phone's browser and apps send bursts of requests from one address, and
 // each would otherwise parse the address and compute two HMACs again.
 import type { PortalConfig } from '../../config/portal-config.ts'
@@ -29,15 +29,12 @@ export const LOCATED_REUSE_MS = 2000
 /** Bound on remembered addresses: past it the memory is dropped whole (a burst of new addresses). */
 export const LOCATED_MAX = 50_000
 
-interface Located {
-  /** `…/portal?` plus nothing, or the continue parameters are inserted after it. */
-  readonly base: string
-  /** `&rt=…`, or `rt=…` when no continue URL is carried. */
+/** What the catch-all learned of one socket address, reused until `until`. */
+interface Remembered {
+  /** `rt=…`: the signed redirect token for this address. */
   readonly token: string
   readonly address: string
   readonly until: number
-  lastUrl: string | undefined
-  lastSig: string | undefined
   /** The Host header and request target last answered, and the Location they got. */
   lastHost: string | undefined
   lastTarget: string | undefined
@@ -49,9 +46,10 @@ interface Located {
  * request Fastify could not parse). Uses only the socket and headers.
  */
 export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRequest, carryOriginal?: boolean) => string {
-  const known = new Map<string, Located>()
+  const known = new Map<string, Remembered>()
+  const base = `${deps.portal.url}/portal?`
 
-  function locate(request: CaughtRequest, now: number): Located {
+  function remembered(request: CaughtRequest, now: number): Remembered {
     const socketAddress = request.socket.remoteAddress ?? ''
     const localAddress = request.socket.localAddress ?? ''
     const localPort = request.socket.localPort ?? 0
@@ -65,13 +63,10 @@ export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRe
       address: located.address,
       exp: Math.floor(now / 1000) + TOKEN_TTL_S,
     })
-    const fresh: Located = {
-      base: `${deps.portal.url}/portal?`,
+    const fresh: Remembered = {
       token: `${REDIRECT_TOKEN_PARAM}=${token}`,
       address: located.address,
       until: now + LOCATED_REUSE_MS,
-      lastUrl: undefined,
-      lastSig: undefined,
       lastHost: undefined,
       lastTarget: undefined,
       lastLocation: undefined,
@@ -86,21 +81,18 @@ export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRe
 
   return (request, carryOriginal = true) => {
     const now = Date.now()
-    const located = locate(request, now)
+    const subscriber = remembered(request, now)
     const host = request.headers.host
     const target = request.url ?? '/'
     // The same request again (a retrying app, a reloading page): the same answer.
-    if (carryOriginal && located.lastLocation !== undefined && host === located.lastHost && target === located.lastTarget) return located.lastLocation
+    if (carryOriginal && subscriber.lastLocation !== undefined && host === subscriber.lastHost && target === subscriber.lastTarget) return subscriber.lastLocation
     const original = carryOriginal ? originalUrl(host, target) : undefined
-    if (original === undefined) return `${located.base}${located.token}`
-    if (located.lastUrl !== original || located.lastSig === undefined) {
-      located.lastSig = continueParams(deps.keys.continueUrl, original, located.address, now / 1000).sig
-      located.lastUrl = original
-    }
-    const location = `${located.base}continue=${encodeURIComponent(original)}&sig=${located.lastSig}&${located.token}`
-    located.lastHost = host
-    located.lastTarget = target
-    located.lastLocation = location
+    if (original === undefined) return `${base}${subscriber.token}`
+    const { sig } = continueParams(deps.keys.continueUrl, original, subscriber.address, now / 1000)
+    const location = `${base}continue=${encodeURIComponent(original)}&sig=${sig}&${subscriber.token}`
+    subscriber.lastHost = host
+    subscriber.lastTarget = target
+    subscriber.lastLocation = location
     return location
   }
 }
