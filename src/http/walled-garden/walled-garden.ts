@@ -13,7 +13,7 @@ import type { Keys } from '../../config/keys.ts'
 import type { Identifier } from '../../identification/identify.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
 import { requestFacts } from '../request-facts.ts'
-import { SECURITY_HEADERS } from '../plugins/security-headers.ts'
+import { REDIRECT_SECURITY_HEADERS, SECURITY_HEADERS } from '../plugins/security-headers.ts'
 import { type CaptiveProbe, findProbe } from './captive-probes.ts'
 import { createPortalLocator } from './portal-locator.ts'
 
@@ -62,6 +62,8 @@ function caughtRequestId(): string {
   return ID_PREFIX + caughtCount.toString(16).padStart(12, '0')
 }
 const CAPTIVE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
+// The 302 has no body: the redirect set (see REDIRECT_SECURITY_HEADERS).
+const REDIRECT_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...REDIRECT_SECURITY_HEADERS, 'cache-control': 'no-store' })
 
 /** Create the walled garden. */
 export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
@@ -93,7 +95,7 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
       return
     }
     counted[probe ? 'probe_captive' : 'redirect'].inc()
-    res.writeHead(302, { ...CAPTIVE_HEADERS, 'x-request-id': requestId, location, 'content-length': '0' })
+    res.writeHead(302, { ...REDIRECT_HEADERS, 'x-request-id': requestId, location, 'content-length': '0' })
     res.end()
   }
 
