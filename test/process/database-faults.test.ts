@@ -10,7 +10,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redeemVoucher, lockoutSubjects } from '../../src/adapters/payment/voucher-payment.ts'
 import type { Keys } from '../../src/config/keys.ts'
-import { createAttempt, findAttempt } from '../../src/db/attempts.ts'
+import { findAttempt } from '../../src/db/attempts.ts'
 import { type CountingNas, startCountingNas } from '../helpers/counting-nas.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { accountingPacket, addLoopbackNas, addSuspendedLine, addVouchers, nasSocket, sharedSecret } from '../helpers/gateway-fixtures.ts'
@@ -68,8 +68,14 @@ describe.skipIf(!serverMode)('the gateway process through database faults', { ti
 
   /** A credited voucher recharge for `msisdn`, made straight in the database (the gateway's own code path), with its lift job due. */
   async function creditedWithLiftDue(msisdn: string, address: string, card: { serial: string; pin: string }): Promise<string> {
-    const attempt = await createAttempt(db(), { msisdn, method: 'voucher', amountMinor: null, currency: null, sourceAddress: address, realm: 'default', identifiedHow: 'address', continueUrl: null }, {})
-    const outcome = await redeemVoucher(db(), { attemptId: attempt.id, serial: card.serial, pin: card.pin, pinKey: keys.voucherPin, subjects: lockoutSubjects(msisdn, address) })
+    const { attempt, outcome } = await redeemVoucher(db(), {
+      attempt: { msisdn, sourceAddress: address, realm: 'default', identifiedHow: 'address', continueUrl: null },
+      createdDetail: {},
+      serial: card.serial,
+      pin: card.pin,
+      pinKey: keys.voucherPin,
+      subjects: lockoutSubjects(msisdn, address),
+    })
     expect(outcome.kind).toBe('credited')
     return attempt.id
   }

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely'
 import { isLockedOut, lockoutSubjects, redeemVoucher } from '../../adapters/payment/voucher-payment.ts'
 import type { Keys } from '../../config/keys.ts'
 import type { PortalConfig } from '../../config/portal-config.ts'
-import { attemptEvents, createAttempt, findAttempt } from '../../db/attempts.ts'
+import { attemptEvents, findAttempt } from '../../db/attempts.ts'
 import type { Database } from '../../db/schema.ts'
 import type { Identifier } from '../../identification/identify.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
@@ -50,21 +50,22 @@ export function rechargeRoutes(app: FastifyInstance, deps: RechargeDeps): void {
     const subjects = lockoutSubjects(msisdn, located.address)
     if (await isLockedOut(deps.db, subjects)) return problemPage(reply, 429, lang, t.declinedLocked, t)
 
-    const attempt = await createAttempt(
-      deps.db,
-      {
+    const { attempt, outcome } = await redeemVoucher(deps.db, {
+      attempt: {
         msisdn,
-        method: 'voucher',
-        amountMinor: null,
-        currency: null,
         sourceAddress: located.address,
         realm: located.realm,
         identifiedHow: who.identified ? who.how : 'entered',
         continueUrl: verifiedContinueUrl(deps.keys.continueUrl, body.continue, body.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)) ?? null,
       },
-      { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
-    )
-    const outcome = await redeemVoucher(deps.db, { attemptId: attempt.id, serial, pin, pinKey: deps.keys.voucherPin, subjects, creditMode: deps.creditMode, lockoutChecked: true })
+      createdDetail: { address: located.address, realm: located.realm, how: who.identified ? who.how : 'entered', serial },
+      serial,
+      pin,
+      pinKey: deps.keys.voucherPin,
+      subjects,
+      creditMode: deps.creditMode,
+      lockoutChecked: true,
+    })
     request.log.info({ attempt: attempt.reference, outcome: outcome.kind, msisdn }, 'voucher recharge')
     if ((outcome.kind === 'credited' && outcome.restored) || outcome.kind === 'paid') deps.nudgeJobs()
     return reply.code(303).header('location', `/recharge/${attempt.id}?lang=${lang}`).send()
