@@ -150,15 +150,3 @@ export async function expireSessions(db: Kysely<Database>, cutoff: Date): Promis
 export async function findActiveSessionByMsisdn(db: Kysely<Database>, msisdn: string): Promise<RadiusSession | undefined> {
   return db.selectFrom('radiusSessions').selectAll().where('msisdn', '=', msisdn).where('stoppedAt', 'is', null).orderBy('startedAt', 'desc').limit(1).executeTakeFirst()
 }
-
-/** Whether any accounting for the line was stored at or after `since` (a new session or a newer record). */
-export async function accountingSeenSince(db: Kysely<Database>, msisdn: string, since: Date): Promise<boolean> {
-  const row = await db
-    .selectFrom('radiusSessions')
-    .select('id')
-    .where('msisdn', '=', msisdn)
-    .where((eb) => eb.or([eb('lastSeenAt', '>=', since), eb('startedAt', '>=', since)]))
-    .limit(1)
-    .executeTakeFirst()
-  return row !== undefined
-}

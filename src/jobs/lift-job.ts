@@ -3,11 +3,11 @@
 // or failed and flagged for support. The "confirm" job then waits for the line's next
 // accounting record, which proves the network let it back in.
 import type { Kysely } from 'kysely'
-import { addEvents, findAttempt, hasEvent, moveAttempt, moveAttemptThrough } from '../db/attempts.ts'
+import { findAttemptWithAccountingSince, findAttemptWithSession } from '../db/attempt-lookups.ts'
+import { addEvents, hasEvent, moveAttempt, moveAttemptThrough } from '../db/attempts.ts'
 import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 import { withTransaction } from '../db/transaction.ts'
-import { accountingSeenSince, findActiveSessionByMsisdn } from '../db/sessions.ts'
 import type { NetworkPort } from '../recharge/ports.ts'
 import { type JobHandler, RetryLater } from './worker.ts'
 
@@ -18,8 +18,11 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
   const { db, network } = deps
   return async (job) => {
     const { attemptId } = job.payload as { attemptId: string }
-    let attempt = await findAttempt(db, attemptId)
-    if (attempt === undefined || !(LIFTABLE as readonly string[]).includes(attempt.state)) return
+    // The attempt and its line's active session in one read.
+    const found = await findAttemptWithSession(db, attemptId)
+    if (found === undefined || !(LIFTABLE as readonly string[]).includes(found.attempt.state)) return
+    let attempt = found.attempt
+    const session = found.session
     // Jobs run at least once: a job that lifted but could not be recorded done (its connection was
     // lost) runs again. Lifting again would send the NAS a second CoA, or a second Disconnect to a
     // subscriber who has just reconnected. Another lift job (a support retry) has its own id and lifts.
@@ -28,7 +31,6 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
       await moveAttempt(db, attempt, 'lifting', { try: job.tries })
       attempt = { ...attempt, state: 'lifting' }
     }
-    const session = await findActiveSessionByMsisdn(db, attempt.msisdn)
     if (session === undefined) {
       // Nothing attached to restore: the next attach is authorised by billing as usual.
       await moveAttempt(db, attempt, 'lifted', { how: 'no-active-session', job: job.id }, { liftedAt: new Date() })
@@ -83,9 +85,10 @@ export function createConfirmJob(deps: { db: Kysely<Database>; retryBaseMs?: num
   const base = deps.retryBaseMs ?? CONFIRM_RETRY_BASE_MS
   return async (job) => {
     const { attemptId, since } = job.payload as { attemptId: string; since: string }
-    const attempt = await findAttempt(deps.db, attemptId)
-    if (attempt === undefined || attempt.state !== 'lifted') return
-    if (!(await accountingSeenSince(deps.db, attempt.msisdn, new Date(since)))) throw new RetryLater('no accounting since the lift yet', Math.min(base * 2 ** (job.tries - 1), CONFIRM_RETRY_MAX_MS))
+    const found = await findAttemptWithAccountingSince(deps.db, attemptId, new Date(since))
+    if (found === undefined || found.attempt.state !== 'lifted') return
+    const { attempt } = found
+    if (!found.seen) throw new RetryLater('no accounting since the lift yet', Math.min(base * 2 ** (job.tries - 1), CONFIRM_RETRY_MAX_MS))
     await moveAttempt(deps.db, attempt, 'confirmed', { by: 'accounting' }, { confirmedAt: new Date() })
   }
 }
