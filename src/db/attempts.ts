@@ -3,6 +3,7 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { canMove, InvalidTransitionError } from '../recharge/attempt-states.ts'
+import { DEFAULT_MAX_TRIES, type JobLease, type NewJob } from './jobs.ts'
 import type { AttemptState, Database, RechargeAttempt } from './schema.ts'
 import { afterCommit, rootDatabase, withTransaction } from './transaction.ts'
 
@@ -109,10 +110,20 @@ export async function moveAttempt(
   await moveAttemptThrough(db, attempt, [{ to, detail, extra }])
 }
 
+/** Jobs that commit with a move: those it makes necessary, and the running job that made it. */
+export interface MoveJobs {
+  /** Enqueued with the move (once per dedupe key), only when the move happens. */
+  enqueue?: NewJob[]
+  /** Marked done with the move (while its lease still holds), only when the move happens. */
+  complete?: JobLease
+}
+
 /**
  * Move an attempt through `steps` (each an allowed transition from the one before), one timeline
  * event per step, in one statement: the update and the events commit together, and a transaction
- * that moves an attempt twice (paid, then credited) pays one round trip, not four.
+ * that moves an attempt twice (paid, then credited) pays one round trip, not four. The jobs in
+ * `jobs` join the same statement, so a lift can record "lifted", enqueue its confirm job and mark
+ * itself done in one round trip and one commit.
  */
 export async function moveAttemptThrough(
   db: Db,
@@ -120,6 +131,7 @@ export async function moveAttemptThrough(
   steps: AttemptStep[],
   /** Events recorded just before the steps' own (what led to the move: a lift's RADIUS exchanges). */
   before: { kind: string; detail: Record<string, unknown> }[] = [],
+  jobs: MoveJobs = {},
 ): Promise<void> {
   let from = attempt.state
   const events = before.map((e) => ({ kind: e.kind, detail: JSON.stringify(e.detail) }))
@@ -130,13 +142,16 @@ export async function moveAttemptThrough(
   }
   if (steps.length === 0) return
   const extra = Object.assign({}, ...steps.map((s) => s.extra ?? {})) as AttemptStep['extra']
-  // The events come from the updated row, so none is written when the state was not as seen; their
-  // ids (the timeline's order) follow the ORDER BY.
+  const enqueue = jobs.enqueue ?? []
+  const now = new Date()
+  // The events and jobs come from the updated row, so none is written when the state was not as
+  // seen; the events' ids (the timeline's order) follow the ORDER BY. Without jobs their CTEs
+  // write nothing (empty arrays, no job id), and the statement keeps one shape.
   const moved = await db
     .with('moved', (qb) =>
       qb
         .updateTable('rechargeAttempts')
-        .set({ state: from, updatedAt: new Date(), ...extra })
+        .set({ state: from, updatedAt: now, ...extra })
         .where('id', '=', attempt.id)
         .where('state', '=', attempt.state)
         .returning(['id', 'method']),
@@ -151,11 +166,30 @@ export async function moveAttemptThrough(
             order by e.n`,
         ),
     )
+    .with('enqueued', (qb) =>
+      qb
+        .insertInto('jobs')
+        .columns(['kind', 'payload', 'dedupeKey', 'runAt', 'maxTries'])
+        .expression(
+          sql`select j.kind, j.payload::jsonb, j.dedupe_key, j.run_at, j.max_tries
+            from moved, unnest(${enqueue.map((j) => j.kind)}::text[], ${enqueue.map((j) => JSON.stringify(j.payload))}::text[],
+              ${enqueue.map((j) => j.dedupeKey ?? null)}::text[], ${enqueue.map((j) => (j.runAt ?? now).toISOString())}::timestamptz[],
+              ${enqueue.map((j) => j.maxTries ?? DEFAULT_MAX_TRIES)}::int[]) as j(kind, payload, dedupe_key, run_at, max_tries)`,
+        )
+        .onConflict((oc) => oc.column('dedupeKey').doNothing()),
+    )
+    .with('done', (qb) =>
+      qb
+        .updateTable('jobs')
+        .set({ doneAt: now, lockedBy: null, lockedUntil: null })
+        .where(sql<boolean>`id = ${jobs.complete?.id ?? null}::bigint and locked_by = ${jobs.complete?.worker ?? null}::text and exists (select 1 from moved)`),
+    )
     .selectFrom('moved')
     .select('method')
     .executeTakeFirst()
   if (moved === undefined) throw new Error(`attempt ${attempt.id} is no longer ${attempt.state}`)
   for (const step of steps) announce(db, (o) => o.moved(moved.method, step.to))
+  if (jobs.complete !== undefined) afterCommit(db, jobs.complete.committed)
 }
 
 /** Attempts left in "created" by a crash or an error before any payment: expired, with an event. */

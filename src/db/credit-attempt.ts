@@ -45,8 +45,9 @@ export async function creditPaidAttempt(
     return credit
   }
   const credited: AttemptStep = { to: 'credited', detail: { ...credit }, extra: { creditedAt: new Date() } }
-  if (paying === undefined) await moveAttemptThrough(trx, { id: attempt.id, state: 'paid' }, [credited])
-  else await moveAttemptThrough(trx, { id: attempt.id, state: paying.from }, [paying.step, credited])
-  if (credit.restored) await enqueueJob(trx, { kind: 'lift', payload: { attemptId: attempt.id }, dedupeKey: `lift:${attempt.id}` })
+  // The lift job goes in with the move (same statement) when the line was restored in billing.
+  const jobs = credit.restored ? { enqueue: [{ kind: 'lift', payload: { attemptId: attempt.id }, dedupeKey: `lift:${attempt.id}` }] } : {}
+  if (paying === undefined) await moveAttemptThrough(trx, { id: attempt.id, state: 'paid' }, [credited], [], jobs)
+  else await moveAttemptThrough(trx, { id: attempt.id, state: paying.from }, [paying.step, credited], [], jobs)
   return credit
 }

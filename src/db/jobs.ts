@@ -15,8 +15,31 @@ export interface LeasedJob {
   maxTries: number
 }
 
+/** A job to enqueue. */
+export interface NewJob {
+  kind: string
+  payload: unknown
+  dedupeKey?: string
+  runAt?: Date
+  maxTries?: number
+}
+
+/** Tries a job gets when its enqueuer does not say (the jobs.max_tries column's default too). */
+export const DEFAULT_MAX_TRIES = 10
+
+/**
+ * The lease a running job holds, for a statement that marks the job done as part of its own work
+ * (see moveAttemptThrough): `committed` is called once that statement's transaction committed, so
+ * the worker does not mark the job again.
+ */
+export interface JobLease {
+  readonly id: number
+  readonly worker: string
+  committed(): void
+}
+
 /** Enqueue a job; a job with the same dedupe key is enqueued once. */
-export async function enqueueJob(db: Db, job: { kind: string; payload: unknown; dedupeKey?: string; runAt?: Date; maxTries?: number }): Promise<void> {
+export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
   await db
     .insertInto('jobs')
     .values({
@@ -24,7 +47,7 @@ export async function enqueueJob(db: Db, job: { kind: string; payload: unknown; 
       payload: JSON.stringify(job.payload),
       dedupeKey: job.dedupeKey ?? null,
       runAt: job.runAt ?? new Date(),
-      ...(job.maxTries === undefined ? {} : { maxTries: job.maxTries }),
+      maxTries: job.maxTries ?? DEFAULT_MAX_TRIES,
     })
     .onConflict((oc) => oc.column('dedupeKey').doNothing())
     .execute()

@@ -5,9 +5,7 @@
 import type { Kysely } from 'kysely'
 import { findAttemptWithAccountingSince, findAttemptWithSession } from '../db/attempt-lookups.ts'
 import { addEvents, hasEvent, moveAttempt, moveAttemptThrough } from '../db/attempts.ts'
-import { enqueueJob } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
-import { withTransaction } from '../db/transaction.ts'
 import type { NetworkPort } from '../recharge/ports.ts'
 import { type JobHandler, RetryLater } from './worker.ts'
 
@@ -43,33 +41,27 @@ export function createLiftJob(deps: { db: Kysely<Database>; network: NetworkPort
       framedIp: session.framedIp,
     })
     const lifting = attempt
-    // The exchanges and what they led to commit together (one transaction, not one per row); a
+    // The exchanges and what they led to commit together (one statement, not one per row); a
     // re-run of this job stops at "lifted", so the confirm job must never be lost after it. The job
     // is marked done in it too, unless it is to be retried.
     const radius = exchanges.map((exchange) => ({ kind: 'radius', detail: exchange as Record<string, unknown> }))
-    const retry = await withTransaction(db, async (trx) => {
-      if (outcome.kind === 'restored') {
-        const liftedAt = new Date()
-        await moveAttemptThrough(trx, lifting, [{ to: 'lifted', detail: { how: outcome.how, job: job.id }, extra: { liftedAt } }], radius)
-        await enqueueJob(trx, {
-          kind: 'confirm',
-          payload: { attemptId, since: liftedAt.toISOString() },
-          dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`,
-          runAt: new Date(liftedAt.getTime() + (deps.confirmFirstCheckMs ?? CONFIRM_FIRST_CHECK_MS)),
-          maxTries: 30,
-        })
-        await job.complete(trx)
-        return null
+    if (outcome.kind === 'restored') {
+      const liftedAt = new Date()
+      const confirm = {
+        kind: 'confirm',
+        payload: { attemptId, since: liftedAt.toISOString() },
+        dedupeKey: `confirm:${attemptId}:${liftedAt.getTime()}`,
+        runAt: new Date(liftedAt.getTime() + (deps.confirmFirstCheckMs ?? CONFIRM_FIRST_CHECK_MS)),
+        maxTries: 30,
       }
-      if (outcome.kind === 'retry-later' && job.tries < job.maxTries) {
-        await addEvents(trx, attemptId, radius)
-        return outcome.reason
-      }
-      await moveAttemptThrough(trx, lifting, [{ to: 'failed', detail: { reason: outcome.reason }, extra: { needsSupport: true, supportReason: `lift failed: ${outcome.reason}` } }], radius)
-      await job.complete(trx)
-      return null
-    })
-    if (retry !== null) throw new Error(retry)
+      await moveAttemptThrough(db, lifting, [{ to: 'lifted', detail: { how: outcome.how, job: job.id }, extra: { liftedAt } }], radius, { enqueue: [confirm], complete: job.lease })
+    } else if (outcome.kind === 'retry-later' && job.tries < job.maxTries) {
+      await addEvents(db, attemptId, radius)
+      throw new Error(outcome.reason)
+    } else {
+      const reason = outcome.reason
+      await moveAttemptThrough(db, lifting, [{ to: 'failed', detail: { reason }, extra: { needsSupport: true, supportReason: `lift failed: ${reason}` } }], radius, { complete: job.lease })
+    }
     if (outcome.kind === 'restored') deps.onLifted?.()
   }
 }

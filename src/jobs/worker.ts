@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import type { Logger } from 'pino'
-import { completeJob, failJob, type LeasedJob, leaseJobs, releaseJobs, renewLease } from '../db/jobs.ts'
+import { completeJob, failJob, type JobLease, type LeasedJob, leaseJobs, releaseJobs, renewLease } from '../db/jobs.ts'
 import type { Database } from '../db/schema.ts'
 import { afterCommit } from '../db/transaction.ts'
 
@@ -23,7 +23,11 @@ export class RetryLater extends Error {
  * window where the work is durable but the job still due. Once that commits the worker does not
  * mark the job again; without it the worker marks it done after the handler returns.
  */
-export type RunningJob = LeasedJob & { complete(trx: Transaction<Database>): Promise<void> }
+export type RunningJob = LeasedJob & {
+  complete(trx: Transaction<Database>): Promise<void>
+  /** The same for a single statement that marks the job done itself (moveAttemptThrough's `complete`). */
+  readonly lease: JobLease
+}
 
 /** A job handler: resolve when done, throw to retry. */
 export type JobHandler = (job: RunningJob) => Promise<void>
@@ -67,13 +71,19 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
     const handler = options.handlers[job.kind]!
     const heartbeat = setInterval(() => void renewLease(options.db, job.id, worker, leaseMs).catch(() => {}), leaseMs / 3)
     let completed = false
+    const lease: JobLease = {
+      id: job.id,
+      worker,
+      committed: () => {
+        completed = true
+      },
+    }
     const current: RunningJob = {
       ...job,
+      lease,
       async complete(trx) {
         await completeJob(trx, job.id, worker)
-        afterCommit(trx, () => {
-          completed = true
-        })
+        afterCommit(trx, lease.committed)
       },
     }
     try {

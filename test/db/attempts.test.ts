@@ -1,6 +1,7 @@
 // Attempts are created and moved in one statement each (the row and its timeline events together):
 // the events keep their order, a move from a state the attempt is no longer in writes nothing at
-// all, and a forbidden transition is refused before anything is written.
+// all, a forbidden transition is refused before anything is written, and the jobs a move carries
+// (enqueued, or the running job marked done) are written with it or not at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attemptEvents, createAttempt, findAttempt, moveAttempt, moveAttemptThrough } from '../../src/db/attempts.ts'
 import { InvalidTransitionError } from '../../src/recharge/attempt-states.ts'
@@ -65,5 +66,72 @@ describe('attempts: creation and moves, one statement each', () => {
     await expect(moveAttemptThrough(db(), attempt, [{ to: 'paid' }, { to: 'lifted' }])).rejects.toBeInstanceOf(InvalidTransitionError)
     expect((await findAttempt(db(), attempt.id))!.state).toBe('created')
     expect((await attemptEvents(db(), attempt.id)).map((e) => e.kind)).toEqual(['created'])
+  })
+
+  describe('jobs in the move statement', () => {
+    /** A job row leased by `worker`, as the worker leaves it while the job runs. */
+    async function leasedJob(worker: string): Promise<number> {
+      const row = await db()
+        .insertInto('jobs')
+        .values({ kind: 'lift', payload: '{}', runAt: new Date(), lockedBy: worker, lockedUntil: new Date(Date.now() + 60_000), tries: 1 })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      return row.id
+    }
+    const jobRow = (id: number) => db().selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    const byKey = (key: string) => db().selectFrom('jobs').selectAll().where('dedupeKey', '=', key).execute()
+
+    it('enqueues the jobs and marks the running job done with the move, and says so once committed', async () => {
+      const attempt = await newAttempt()
+      const running = await leasedJob('worker-a')
+      let committed = 0
+      const runAt = new Date(Date.now() + 10_000)
+      const key = `confirm:${attempt.id}`
+      await moveAttemptThrough(db(), attempt, [{ to: 'declined' }], [], {
+        enqueue: [{ kind: 'confirm', payload: { attemptId: attempt.id }, dedupeKey: key, runAt, maxTries: 30 }],
+        complete: { id: running, worker: 'worker-a', committed: () => void committed++ },
+      })
+      expect(committed).toBe(1)
+      expect(await jobRow(running)).toMatchObject({ lockedBy: null, lockedUntil: null })
+      expect((await jobRow(running)).doneAt).not.toBeNull()
+      const [confirm] = await byKey(key)
+      expect(confirm).toMatchObject({ kind: 'confirm', payload: { attemptId: attempt.id }, maxTries: 30, tries: 0, doneAt: null })
+      expect(confirm!.runAt.getTime()).toBe(runAt.getTime())
+    })
+
+    it('writes no job and leaves the running job due when the move does not happen', async () => {
+      const attempt = await newAttempt()
+      await moveAttempt(db(), attempt, 'declined', { reason: 'invalid' })
+      const running = await leasedJob('worker-b')
+      let committed = 0
+      const key = `lift:${attempt.id}`
+      await expect(
+        moveAttemptThrough(db(), attempt, [{ to: 'paid' }], [], {
+          enqueue: [{ kind: 'lift', payload: { attemptId: attempt.id }, dedupeKey: key }],
+          complete: { id: running, worker: 'worker-b', committed: () => void committed++ },
+        }),
+      ).rejects.toThrow(/no longer created/)
+      expect(committed).toBe(0)
+      expect(await jobRow(running)).toMatchObject({ doneAt: null, lockedBy: 'worker-b' })
+      expect(await byKey(key)).toEqual([])
+    })
+
+    it('does not mark done a job whose lease another worker holds now (the lease expired and moved on)', async () => {
+      const attempt = await newAttempt()
+      const running = await leasedJob('worker-now')
+      await moveAttemptThrough(db(), attempt, [{ to: 'declined' }], [], { complete: { id: running, worker: 'worker-then', committed: () => {} } })
+      expect(await jobRow(running)).toMatchObject({ doneAt: null, lockedBy: 'worker-now' })
+    })
+
+    it('enqueues a job once per dedupe key, and the default number of tries when none is given', async () => {
+      const first = await newAttempt()
+      const second = await newAttempt()
+      const key = `shared:${first.id}`
+      await moveAttemptThrough(db(), first, [{ to: 'declined' }], [], { enqueue: [{ kind: 'x', payload: { n: 1 }, dedupeKey: key }] })
+      await moveAttemptThrough(db(), second, [{ to: 'declined' }], [], { enqueue: [{ kind: 'x', payload: { n: 2 }, dedupeKey: key }] })
+      const rows = await byKey(key)
+      expect(rows.map((r) => r.payload)).toEqual([{ n: 1 }])
+      expect(rows[0]!.maxTries).toBe(10)
+    })
   })
 })

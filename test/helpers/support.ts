@@ -71,7 +71,7 @@ export async function seedAttempt(db: Kysely<Database>, seed: SeedAttempt): Prom
   await moveAttempt(db, { id: attempt.id, state: 'paid' }, 'credited', { balanceAfterMinor: 4000 }, { creditedAt: new Date() })
   if (seed.until === 'lifted') {
     if (seed.network === undefined) throw new Error('seedAttempt until lifted needs a network')
-    await createLiftJob({ db, network: seed.network })({ id: 0, kind: 'lift', payload: { attemptId: attempt.id }, tries: 1, maxTries: 5, complete: async () => {} })
+    await createLiftJob({ db, network: seed.network })({ id: 0, kind: 'lift', payload: { attemptId: attempt.id }, tries: 1, maxTries: 5, complete: async () => {}, lease: { id: 0, worker: 'test', committed: () => {} } })
   }
   return db.selectFrom('rechargeAttempts').selectAll().where('id', '=', attempt.id).executeTakeFirstOrThrow()
 }

@@ -59,7 +59,7 @@ describe.skipIf(!available)('lift job: a re-run of the same job never lifts twic
   }
 
   // Run outside a worker (no jobs row): completing it has nothing to mark.
-  const job = (id: number, attemptId: string, tries = 1): RunningJob => ({ id, kind: 'lift', payload: { attemptId }, tries, maxTries: 10, complete: async () => {} })
+  const job = (id: number, attemptId: string, tries = 1): RunningJob => ({ id, kind: 'lift', payload: { attemptId }, tries, maxTries: 10, complete: async () => {}, lease: { id, worker: 'test', committed: () => {} } })
   const kinds = async (attemptId: string) => (await attemptEvents(db(), attemptId)).map((e) => e.kind)
 
   it('runs again after it lifted (its completion was lost): no second CoA-Request, no second "lifted"', async () => {
