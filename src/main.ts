@@ -24,7 +24,8 @@ import { type AccountingServer, type AccountingServerOptions, startAccountingSer
 import { createNasDirectory } from './radius/nas-directory.ts'
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './radius/dynamic-authorization-client.ts'
 import { createRadiusNetwork } from './adapters/network/radius-network.ts'
-import { createConfirmJob, createLiftJob } from './jobs/lift-job.ts'
+import { createLiftJob } from './jobs/lift-job.ts'
+import { startConfirmSweep } from './jobs/confirm-sweep.ts'
 import { createPspReconcileJob } from './jobs/psp-reconcile-job.ts'
 import { createCreditJob } from './jobs/credit-job.ts'
 import { createHttpOcs } from './adapters/billing/http-ocs.ts'
@@ -54,6 +55,7 @@ async function start(): Promise<void> {
   let standInNas: StandInNas | undefined
   let sandboxPsp: SandboxPsp | undefined
   let stopUpkeep = () => {}
+  let stopConfirmSweep = async () => {}
   let settings: SettingsStore | undefined
   let stopping = false
 
@@ -69,7 +71,7 @@ async function start(): Promise<void> {
     settings?.stop()
     // Both drain together: in-flight accounting is answered once stored, HTTP requests finish.
     const grace = (config.shutdownTimeoutMs - config.shutdownDrainMs) / 2
-    await Promise.all([app?.close(), radius?.close(grace), jobs?.stop(grace)])
+    await Promise.all([app?.close(), radius?.close(grace), jobs?.stop(grace), stopConfirmSweep()])
     await coaClient?.close()
     await standInNas?.close()
     await sandboxPsp?.close()
@@ -120,12 +122,12 @@ async function start(): Promise<void> {
       log: log.child({ part: 'jobs' }),
       handlers: {
         lift: createLiftJob({ db: database.jobs, network }),
-        confirm: createConfirmJob({ db: database.jobs }),
         ...(psp === null ? {} : { 'psp-reconcile': createPspReconcileJob({ db: database.jobs, psp, creditMode: config.billing.kind, onCredited: () => jobs?.nudge() }) }),
         ...(ocs === null ? {} : { credit: createCreditJob({ db: database.jobs, ocs, onCredited: () => jobs?.nudge() }) }),
       },
     })
     const worker = jobs
+    stopConfirmSweep = startConfirmSweep({ db: database.jobs, log: log.child({ part: 'jobs' }) })
     const abandoned = setInterval(() => {
       void expireAbandonedAttempts(database.db, new Date(Date.now() - 60 * 60 * 1000)).catch(() => {})
     }, 5 * 60 * 1000)
@@ -157,6 +159,7 @@ async function start(): Promise<void> {
     await app?.close().catch(() => {})
     await radius?.close(0).catch(() => {})
     await jobs?.stop(0).catch(() => {})
+    await stopConfirmSweep().catch(() => {})
     await coaClient?.close().catch(() => {})
     await standInNas?.close().catch(() => {})
     await sandboxPsp?.close().catch(() => {})

@@ -1,5 +1,5 @@
-// What the lift and confirm jobs read before they act, each in one round trip: the attempt with
-// its line's active session (lift), or with whether accounting for the line arrived (confirm).
+// What the lift job reads before it acts, in one round trip: the attempt with its line's active
+// session.
 import type { Kysely } from 'kysely'
 import type { Database, RechargeAttempt } from './schema.ts'
 
@@ -34,27 +34,4 @@ export async function findAttemptWithSession(db: Kysely<Database>, id: string): 
   const { sessionNasId, sessionAcctSessionId, sessionFramedIp, ...attempt } = row
   const session = sessionNasId === null || sessionAcctSessionId === null ? undefined : { nasId: sessionNasId, acctSessionId: sessionAcctSessionId, framedIp: sessionFramedIp }
   return { attempt, session }
-}
-
-/** An attempt by id, and whether any accounting for its line was stored at or after `since` (a new session or a newer record). */
-export async function findAttemptWithAccountingSince(db: Kysely<Database>, id: string, since: Date): Promise<{ attempt: RechargeAttempt; seen: boolean } | undefined> {
-  const row = await db
-    .selectFrom('rechargeAttempts as a')
-    .selectAll('a')
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('radiusSessions as s')
-            .select('s.id')
-            .whereRef('s.msisdn', '=', 'a.msisdn')
-            .where((w) => w.or([w('s.lastSeenAt', '>=', since), w('s.startedAt', '>=', since)])),
-        )
-        .as('accountingSeen'),
-    )
-    .where('a.id', '=', id)
-    .executeTakeFirst()
-  if (row === undefined) return undefined
-  const { accountingSeen, ...attempt } = row
-  return { attempt, seen: Boolean(accountingSeen) }
 }

@@ -213,6 +213,34 @@ export async function expireAbandonedAttempts(db: Kysely<Database>, olderThan: D
   })
 }
 
+/**
+ * Lifted attempts whose line sent accounting after the lift (a newer record of a session, or a
+ * new session), lifted at or after `liftedSince`: confirmed, each with its event, in one statement.
+ * Set-based on purpose: a line's next record comes seconds (a re-attach after a Disconnect) to
+ * many minutes (the next Interim) after a lift, and one sweep over the few attempts waiting costs
+ * far less than a job per attempt asking again and again. Instances sweeping at once are safe: the
+ * row lock lets one of them move an attempt, the other finds it no longer lifted and skips it.
+ */
+export async function confirmLiftedAttempts(db: Kysely<Database>, liftedSince: Date): Promise<number> {
+  // updated_at of a lifted attempt is its move to lifted: the open-attempts index answers the range.
+  const rows = await sql<{ method: RechargeAttempt['method']; n: number }>`
+    with confirmed as (
+      update recharge_attempts a set state = 'confirmed', confirmed_at = now(), updated_at = now()
+      where a.state = 'lifted' and a.updated_at >= ${liftedSince} and a.lifted_at is not null
+        and exists (
+          select 1 from radius_sessions s
+          where s.msisdn = a.msisdn and (s.last_seen_at >= a.lifted_at or s.started_at >= a.lifted_at))
+      returning a.id, a.method
+    ),
+    events as (
+      insert into attempt_events (attempt_id, kind, detail)
+      select id, 'confirmed', ${JSON.stringify({ from: 'lifted', by: 'accounting' })}::jsonb from confirmed
+    )
+    select method, count(*)::int as n from confirmed group by method`.execute(db)
+  for (const { method, n } of rows.rows) announce(db, (o) => o.moved(method, 'confirmed', n))
+  return rows.rows.reduce((sum, r) => sum + r.n, 0)
+}
+
 /** An attempt by id. */
 export async function findAttempt(db: Db, id: string): Promise<RechargeAttempt | undefined> {
   return db.selectFrom('rechargeAttempts').selectAll().where('id', '=', id).executeTakeFirst()

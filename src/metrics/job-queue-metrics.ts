@@ -7,7 +7,7 @@ import { Gauge, type Registry } from 'prom-client'
 import type { Database } from '../db/schema.ts'
 
 /** The kinds the gateway runs: always present (0 when none wait), so a panel never shows "no data". */
-export const JOB_KINDS = ['lift', 'confirm', 'credit', 'psp-reconcile'] as const
+export const JOB_KINDS = ['lift', 'credit', 'psp-reconcile'] as const
 
 const GAUGES = 4
 

@@ -11,7 +11,7 @@ import { SANDBOX_MERCHANT } from '../../src/config/psp-config.ts'
 import { attemptEvents } from '../../src/db/attempts.ts'
 import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { refreshNasDirectory } from '../../src/identification/session-upkeep.ts'
-import { createConfirmJob, createLiftJob } from '../../src/jobs/lift-job.ts'
+import { createLiftJob } from '../../src/jobs/lift-job.ts'
 import { createPspReconcileJob } from '../../src/jobs/psp-reconcile-job.ts'
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.ts'
 import { createLogger } from '../../src/logging/logger.ts'
@@ -68,7 +68,6 @@ describe.skipIf(!haveChromium || !haveRadius)('a suspended subscriber recharges 
       log: createLogger('silent'),
       handlers: {
         lift: createLiftJob({ db, network: createRadiusNetwork({ directory, client }) }),
-        confirm: createConfirmJob({ db }),
         'psp-reconcile': createPspReconcileJob({ db, psp, creditMode: 'built-in' }),
       },
       pollMs: 200,

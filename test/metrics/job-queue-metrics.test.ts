@@ -27,7 +27,7 @@ describe('job queue metrics', { timeout: 30_000 }, () => {
   it('shows every kind at 0 on an empty queue', async () => {
     const text = await scrape()
     expect(sample(text, 'gateway_jobs_queue_up')).toBe(1)
-    for (const kind of ['lift', 'confirm', 'credit', 'psp-reconcile']) {
+    for (const kind of ['lift', 'credit', 'psp-reconcile']) {
       expect(series(text, 'gateway_jobs_queue_depth').find((s) => s.labels.kind === kind)?.value).toBe(0)
       expect(series(text, 'gateway_jobs_oldest_age_seconds').find((s) => s.labels.kind === kind)?.value).toBe(0)
     }
@@ -38,21 +38,21 @@ describe('job queue metrics', { timeout: 30_000 }, () => {
     await db.insertInto('jobs').values({ kind: 'lift', payload: '{}', runAt: new Date(Date.now() - 90_000), createdAt: new Date(Date.now() - 90_000) }).execute()
     await enqueueJob(db, { kind: 'lift', payload: {} })
     await enqueueJob(db, { kind: 'lift', payload: {}, runAt: new Date(Date.now() + 600_000) }) // a retry later: waiting, not due
-    await enqueueJob(db, { kind: 'confirm', payload: {} })
-    const [running] = await leaseJobs(db, 'worker-test', ['confirm'], 1, 60_000)
+    await enqueueJob(db, { kind: 'psp-reconcile', payload: {} })
+    const [running] = await leaseJobs(db, 'worker-test', ['psp-reconcile'], 1, 60_000)
     let text = await scrape()
     expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'lift' })).toBe(3)
     expect(sample(text, 'gateway_jobs_queue_due', { kind: 'lift' })).toBe(2)
-    expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'confirm' })).toBe(1)
-    expect(sample(text, 'gateway_jobs_queue_due', { kind: 'confirm' })).toBe(0) // leased: running
+    expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'psp-reconcile' })).toBe(1)
+    expect(sample(text, 'gateway_jobs_queue_due', { kind: 'psp-reconcile' })).toBe(0) // leased: running
     expect(sample(text, 'gateway_jobs_oldest_age_seconds', { kind: 'lift' })).toBeGreaterThanOrEqual(89)
     expect(sample(text, 'gateway_jobs_oldest_age_seconds', { kind: 'lift' })).toBeLessThan(200)
     expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'credit' })).toBe(0)
 
     await completeJob(db, running!.id, 'worker-test')
     text = await scrape()
-    expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'confirm' })).toBe(0)
-    expect(sample(text, 'gateway_jobs_oldest_age_seconds', { kind: 'confirm' })).toBe(0)
+    expect(sample(text, 'gateway_jobs_queue_depth', { kind: 'psp-reconcile' })).toBe(0)
+    expect(sample(text, 'gateway_jobs_oldest_age_seconds', { kind: 'psp-reconcile' })).toBe(0)
   })
 
   it('answers the scrape without queue series when the database is gone', async () => {

@@ -8,7 +8,8 @@ import { hashVoucherPin } from '../../src/adapters/payment/voucher-pin.ts'
 import { findAttempt } from '../../src/db/attempts.ts'
 import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
 import { refreshNasDirectory } from '../../src/identification/session-upkeep.ts'
-import { createConfirmJob, createLiftJob } from '../../src/jobs/lift-job.ts'
+import { createLiftJob } from '../../src/jobs/lift-job.ts'
+import { startConfirmSweep } from '../../src/jobs/confirm-sweep.ts'
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createCoaMetrics } from '../../src/metrics/coa-metrics.ts'
@@ -32,6 +33,7 @@ describe.skipIf(!available)('recharge funnel and CoA metrics', { timeout: 60_000
   let web: TestApp
   let radius: FreeRadius
   let client: DynamicAuthorizationClient
+  let stopSweep: (() => Promise<void>) | undefined
   let worker: JobWorker
   let nasId: number
   let next = 20
@@ -61,14 +63,17 @@ describe.skipIf(!available)('recharge funnel and CoA metrics', { timeout: 60_000
     worker = startJobWorker({
       db: db(),
       log: createLogger('silent'),
-      handlers: { lift: createLiftJob({ db: db(), network }), confirm: createConfirmJob({ db: db() }) },
+      handlers: { lift: createLiftJob({ db: db(), network }) },
       pollMs: 100,
       backoffBaseMs: 50,
       backoffMaxMs: 200,
     })
+    // As main.ts: lifts are confirmed by the sweep (every 100 ms here).
+    stopSweep = startConfirmSweep({ db: db(), log: createLogger('silent'), everyMs: 100 })
   })
   afterAll(async () => {
     await worker?.stop(1000)
+    await stopSweep?.()
     await client?.close()
     await radius?.stop()
     await web?.app.close()

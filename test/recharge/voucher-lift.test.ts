@@ -10,7 +10,8 @@ import { createRadiusNetwork } from '../../src/adapters/network/radius-network.t
 import { attemptEvents, findAttempt } from '../../src/db/attempts.ts'
 import { refreshNasDirectory } from '../../src/identification/session-upkeep.ts'
 import { createSessionRecorder } from '../../src/identification/session-recorder.ts'
-import { createConfirmJob, createLiftJob } from '../../src/jobs/lift-job.ts'
+import { createLiftJob } from '../../src/jobs/lift-job.ts'
+import { startConfirmSweep } from '../../src/jobs/confirm-sweep.ts'
 import { type JobWorker, startJobWorker } from '../../src/jobs/worker.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from '../../src/radius/dynamic-authorization-client.ts'
@@ -34,6 +35,7 @@ describe.skipIf(!available)('voucher recharge → credit → CoA lift, against F
   let silent: Socket
   let silentPackets: Buffer[] = []
   let client: DynamicAuthorizationClient
+  let stopSweep: (() => Promise<void>) | undefined
   let worker: JobWorker
   let nextAddress = 10
   const db = () => t.handle.db
@@ -64,15 +66,18 @@ describe.skipIf(!available)('voucher recharge → credit → CoA lift, against F
     worker = startJobWorker({
       db: db(),
       log: createLogger('silent'),
-      handlers: { lift: createLiftJob({ db: db(), network: createRadiusNetwork({ directory, client }), confirmFirstCheckMs: 200 }), confirm: createConfirmJob({ db: db(), retryBaseMs: 100 }) },
+      handlers: { lift: createLiftJob({ db: db(), network: createRadiusNetwork({ directory, client }) }) },
       pollMs: 100,
       backoffBaseMs: 50,
       backoffMaxMs: 200,
     })
+    // As main.ts: lifts are confirmed by the sweep (every 100 ms here).
+    stopSweep = startConfirmSweep({ db: db(), log: createLogger('silent'), everyMs: 100 })
     ;(globalThis as { nasIds?: Record<string, number> }).nasIds = Object.fromEntries(nas.map((n) => [n.name, n.id]))
   })
   afterAll(async () => {
     await worker?.stop(1000)
+    await stopSweep?.()
     await client?.close()
     silent?.close()
     await radius?.stop()

@@ -12,8 +12,6 @@ export interface QueueSample {
   atMs: number
   liftDue: number
   liftRunning: number
-  confirmDue: number
-  confirmRunning: number
   lifted: number
   /** Gateway backends not idle (running a statement or inside a transaction). */
   busyBackends: number
@@ -87,8 +85,6 @@ export async function startWatcher(url: string): Promise<Watcher> {
         atMs: now,
         liftDue: by('lift')?.due ?? 0,
         liftRunning: by('lift')?.running ?? 0,
-        confirmDue: by('confirm')?.due ?? 0,
-        confirmRunning: by('confirm')?.running ?? 0,
         lifted: liftedSeenAt.size,
         busyBackends: a.busy,
         lockWaits: a.locks,
@@ -188,7 +184,6 @@ export interface Verification {
   lines: string[]
   radiusAcks: number
   radiusEvents: number
-  confirmRuns: number
   liftRuns: number
 }
 
@@ -213,7 +208,6 @@ export async function verify(url: string, submitted: number, freeRadiusSaw: numb
     )
     const radiusEvents = await one(`select count(*) from attempt_events where kind = 'radius'`)
     const retransmits = await one(`select coalesce(sum(jsonb_array_length(detail->'sentAt') - 1), 0) from attempt_events where kind = 'radius'`)
-    const confirmRuns = await one(`select coalesce(sum(tries), 0) from jobs where kind = 'confirm'`)
     const liftRuns = await one(`select coalesce(sum(tries), 0) from jobs where kind = 'lift'`)
     const failedLiftRuns = await one(`select count(*) from jobs where kind = 'lift' and last_error is not null`)
     if (attempts !== submitted) problems.push(`${attempts} attempts in the database, ${submitted} accepted over HTTP`)
@@ -233,7 +227,6 @@ export async function verify(url: string, submitted: number, freeRadiusSaw: numb
       problems,
       radiusAcks,
       radiusEvents,
-      confirmRuns,
       liftRuns,
       lines: [
         `attempts ${attempts}, lifted ${attempts - notLifted}; ledger credits ${credits} (attempts without exactly one: ${notOnce}); vouchers used ${usedVouchers}; lines wrong after: ${wrongLines}`,
