@@ -74,13 +74,25 @@ export async function addEvent(db: Db, attemptId: string, kind: string, detail: 
   await addEvents(db, attemptId, [{ kind, detail }])
 }
 
-/** Append several events to an attempt's timeline in one statement, in this order. */
+/**
+ * Append several events to an attempt's timeline in one statement, in this order. Written only
+ * where the attempt exists (the table has no foreign key, see migration 0009): events for an
+ * unknown attempt are an error, not rows.
+ */
 export async function addEvents(db: Db, attemptId: string, events: { kind: string; detail: Record<string, unknown> }[]): Promise<void> {
   if (events.length === 0) return
-  await db
+  const written = await db
     .insertInto('attemptEvents')
-    .values(events.map((e) => ({ attemptId, kind: e.kind, detail: JSON.stringify(e.detail) })))
+    .columns(['attemptId', 'kind', 'detail'])
+    .expression(
+      sql`select a.id, e.kind, e.detail::jsonb
+        from recharge_attempts a, unnest(${events.map((e) => e.kind)}::text[], ${events.map((e) => JSON.stringify(e.detail))}::text[]) with ordinality as e(kind, detail, n)
+        where a.id = ${attemptId}
+        order by e.n`,
+    )
+    .returning('id')
     .execute()
+  if (written.length !== events.length) throw new Error(`attempt ${attemptId} does not exist: its events were not written`)
 }
 
 /** Lock an attempt row for the rest of the transaction. */

@@ -3,7 +3,7 @@
 // all, a forbidden transition is refused before anything is written, and the jobs a move carries
 // (enqueued, or the running job marked done) are written with it or not at all.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attemptEvents, createAttempt, findAttempt, moveAttempt, moveAttemptThrough } from '../../src/db/attempts.ts'
+import { addEvents, attemptEvents, createAttempt, findAttempt, moveAttempt, moveAttemptThrough } from '../../src/db/attempts.ts'
 import { InvalidTransitionError } from '../../src/recharge/attempt-states.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
@@ -66,6 +66,14 @@ describe('attempts: creation and moves, one statement each', () => {
     await expect(moveAttemptThrough(db(), attempt, [{ to: 'paid' }, { to: 'lifted' }])).rejects.toBeInstanceOf(InvalidTransitionError)
     expect((await findAttempt(db(), attempt.id))!.state).toBe('created')
     expect((await attemptEvents(db(), attempt.id)).map((e) => e.kind)).toEqual(['created'])
+  })
+
+  it('appends events in order to an existing attempt, and refuses events for an attempt that does not exist', async () => {
+    const attempt = await newAttempt()
+    await addEvents(db(), attempt.id, [{ kind: 'radius', detail: { n: 1 } }, { kind: 'radius', detail: { n: 2 } }])
+    expect((await attemptEvents(db(), attempt.id)).map((e) => [e.kind, e.detail])).toEqual([['created', { serial: 'S-1' }], ['radius', { n: 1 }], ['radius', { n: 2 }]])
+    await expect(addEvents(db(), 'no-such-attempt-id-0000', [{ kind: 'radius', detail: {} }])).rejects.toThrow(/does not exist/)
+    expect(await attemptEvents(db(), 'no-such-attempt-id-0000')).toEqual([])
   })
 
   describe('jobs in the move statement', () => {

@@ -27,7 +27,7 @@ import { freeradiusPath, peerAvailable } from '../helpers/peers.ts'
 import { waitFor } from '../helpers/process.ts'
 import { type FreeRadius, startFreeRadius } from '../radius/helpers/freeradius.ts'
 import { type Answer, attemptIdOf, type Gateway, httpFrom, killAll, startGateway } from './helpers/gateway-process.ts'
-import { creditEntriesByAttempt, ledgerImbalances } from './helpers/ledger-audit.ts'
+import { creditEntriesByAttempt, ledgerImbalances, orphanEvents } from './helpers/ledger-audit.ts'
 import { seededRandom } from './helpers/load.ts'
 
 const serverMode = (process.env.DATABASE_URL ?? '') !== ''
@@ -420,6 +420,7 @@ describe.skipIf(!runnable)('kill -9 of the gateway at each step of the voucher f
     const used = await db().selectFrom('vouchers').select(['serial', 'usedFor']).where('status', '=', 'used').execute()
     expect(used.length).toBe(credited.length)
     expect(await ledgerImbalances(db())).toEqual([])
+    expect(await orphanEvents(db())).toBe(0)
     const flagged = attempts.filter((a) => a.state === 'failed')
     expect(flagged.map((a) => a.supportReason)).toEqual(['lift failed: disconnect: timeout'])
     await g.kill()

@@ -15,7 +15,7 @@ import { type SandboxPsp, startSandboxPsp } from '../../src/sandbox/sandbox-psp.
 import { buildTestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { freePort } from '../helpers/process.ts'
-import { creditEntriesByAttempt, ledgerImbalances } from './helpers/ledger-audit.ts'
+import { creditEntriesByAttempt, ledgerImbalances, orphanEvents } from './helpers/ledger-audit.ts'
 import { mapLimit, seededRandom, shuffle } from './helpers/load.ts'
 
 const LINES = 1000
@@ -215,6 +215,7 @@ describe('card webhooks: 1,000 paid attempts × 10 shuffled duplicate/out-of-ord
 
   it('keeps the books balanced: for every line, the sum of its ledger entries is its balance', async () => {
     expect(await ledgerImbalances(t.handle.db)).toEqual([])
+    expect(await orphanEvents(t.handle.db)).toBe(0)
     const total = await t.handle.db.selectFrom('lines').select((eb) => eb.fn.sum<number>('balanceMinor').as('sum')).executeTakeFirstOrThrow()
     const paidTotal = orders.filter((o) => o.fate === 'paid').reduce((s, o) => s + o.amountMinor, 0)
     expect(Number(total.sum)).toBe(LINES * OPENING_MINOR + paidTotal)

@@ -38,3 +38,11 @@ export async function creditEntriesByAttempt(db: Kysely<Database>): Promise<{ by
   }
   return { byAttempt, other }
 }
+
+/** Timeline events whose attempt does not exist (attempt_events has no foreign key: migration 0009). */
+export async function orphanEvents(db: Kysely<Database>): Promise<number> {
+  const result = await sql<{ n: number }>`
+    select count(*)::int as n from attempt_events e
+    where not exists (select 1 from recharge_attempts a where a.id = e.attempt_id)`.execute(db)
+  return result.rows[0]!.n
+}
