@@ -76,8 +76,10 @@ export interface IdentifierDeps {
   ledgerInDatabase?: boolean
 }
 
-// Lookups one page statement carries at most (a pool connection's worth of concurrent pages).
+// Lookups one page statement carries at most, and page statements out at once: under load, pages
+// gather behind the statements out instead of each taking a pool connection of its own.
 const MAX_BATCH = 64
+const MAX_BATCHES_IN_FLIGHT = 4
 
 // Only what PostgreSQL's inet surely accepts may share a statement: one bad value would fail
 // every page in the batch.
@@ -144,6 +146,7 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
     one: (l: Ipv4Lookup) => findActiveIpv4SessionWithAccount(deps.db, l.realm, l.address, l.seenSince),
     many: (lookups: readonly Ipv4Lookup[]) => findActiveIpv4SessionsWithAccounts(deps.db, lookups),
     maxBatch: MAX_BATCH,
+    maxInFlight: MAX_BATCHES_IN_FLIGHT,
   })
 
   async function bySession(realm: string, address: string, how: IdentifiedBy, withAccount: boolean): Promise<Identification> {

@@ -69,4 +69,63 @@ describe('lookup batcher', () => {
       expect(((s as PromiseRejectedResult).reason as Error).message).toMatch(/answered 1 of 2/)
     }
   })
+
+  it('with maxInFlight statements out, gathers later lookups and sends them together when one comes back', async () => {
+    const calls: number[][] = []
+    const releases: (() => void)[] = []
+    const lookup = createLookupBatcher<number, string>({
+      one: async (key) => {
+        calls.push([key])
+        await new Promise<void>((resolve) => releases.push(resolve))
+        return `v${key}`
+      },
+      many: async (keys) => {
+        calls.push([...keys])
+        await new Promise<void>((resolve) => releases.push(resolve))
+        return keys.map((k) => `v${k}`)
+      },
+      maxBatch: 10,
+      maxInFlight: 1,
+    })
+    const turn = () => new Promise((resolve) => setImmediate(resolve))
+    const first = lookup(1)
+    await turn()
+    expect(calls).toEqual([[1]])
+    // Asked over several turns while the first statement is out: they wait, together.
+    const later = [lookup(2)]
+    await turn()
+    later.push(lookup(3), lookup(4))
+    await turn()
+    expect(calls).toEqual([[1]])
+    releases.shift()!()
+    expect(await first).toBe('v1')
+    // The slot frees after the answer is handed out; the gathered lookups leave in the turn after.
+    await turn()
+    await turn()
+    expect(calls).toEqual([[1], [2, 3, 4]])
+    releases.shift()!()
+    expect(await Promise.all(later)).toEqual(['v2', 'v3', 'v4'])
+    // And when nothing is out, a lookup leaves in its own turn again.
+    const alone = lookup(5)
+    await turn()
+    expect(calls).toEqual([[1], [2, 3, 4], [5]])
+    releases.shift()!()
+    expect(await alone).toBe('v5')
+  })
+
+  it('frees its slot when a statement fails, so later lookups still go', async () => {
+    let fail = true
+    const lookup = createLookupBatcher<number, string>({
+      one: async (key) => {
+        if (fail) throw new Error('connection lost')
+        return `v${key}`
+      },
+      many: async (keys) => keys.map((k) => `v${k}`),
+      maxBatch: 10,
+      maxInFlight: 1,
+    })
+    await expect(lookup(1)).rejects.toThrow('connection lost')
+    fail = false
+    expect(await lookup(2)).toBe('v2')
+  })
 })
