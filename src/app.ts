@@ -23,6 +23,7 @@ import { createPortalLocator } from './http/walled-garden/portal-locator.ts'
 import { requestFacts } from './http/request-facts.ts'
 import { registerErrorHandling } from './http/error-handler.ts'
 import { registerRequestMetrics } from './http/plugins/request-metrics.ts'
+import { lazyRequestLogger } from './http/plugins/request-logger.ts'
 import { registerSecurityHeaders, SECURITY_HEADERS } from './http/plugins/security-headers.ts'
 import { registerClosingRefusal, registerLoadShedding } from './http/plugins/load-shedding.ts'
 import { ERRORS } from './errors.ts'
@@ -84,6 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ part: 'http' }) as FastifyBaseLogger,
     // Never trust a client's request id or forwarded address: identity comes from the network.
     genReqId: () => randomUUID(),
+    // A request's pino child is made only if the request logs (request-logger.ts).
+    childLoggerFactory: lazyRequestLogger,
     requestIdHeader: false,
     trustProxy: false,
     bodyLimit: 64 * 1024,

@@ -8,7 +8,8 @@ import type { IdentificationConfig } from '../config/load-config.ts'
 import type { Database } from '../db/schema.ts'
 import type { Account } from '../recharge/ports.ts'
 import { findActiveSessionByAddress } from '../db/sessions.ts'
-import { findActiveIpv4Session, findActiveIpv4SessionWithAccount, type SessionKey } from '../db/session-lines.ts'
+import { findActiveIpv4Session, findActiveIpv4SessionsWithAccounts, findActiveIpv4SessionWithAccount, type Ipv4Lookup, type SessionKey } from '../db/session-lines.ts'
+import { createLookupBatcher } from '../db/lookup-batcher.ts'
 import { clientAddress, compileTrustedProxies } from './client-address.ts'
 import { normaliseMsisdn } from './msisdn.ts'
 import { verifyRedirectToken } from './redirect-token.ts'
@@ -75,6 +76,15 @@ export interface IdentifierDeps {
   ledgerInDatabase?: boolean
 }
 
+// Lookups one page statement carries at most, and page statements out at once: under load, pages
+// gather behind the statements out instead of each taking a pool connection of its own.
+const MAX_BATCH = 64
+const MAX_BATCHES_IN_FLIGHT = 4
+
+// Only what PostgreSQL's inet surely accepts may share a statement: one bad value would fail
+// every page in the batch.
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
+
 function header(headers: RequestFacts['headers'], name: string): string | undefined {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
@@ -131,6 +141,14 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
     return { address: client.address, realm: realm ?? defaultRealm, viaTrustedProxy: client.viaTrustedProxy }
   }
 
+  // Pages asked for in the same turn of the event loop share one statement (lookup-batcher.ts).
+  const withAccountBatched = createLookupBatcher({
+    one: (l: Ipv4Lookup) => findActiveIpv4SessionWithAccount(deps.db, l.realm, l.address, l.seenSince),
+    many: (lookups: readonly Ipv4Lookup[]) => findActiveIpv4SessionsWithAccounts(deps.db, lookups),
+    maxBatch: MAX_BATCH,
+    maxInFlight: MAX_BATCHES_IN_FLIGHT,
+  })
+
   async function bySession(realm: string, address: string, how: IdentifiedBy, withAccount: boolean): Promise<Identification> {
     const seenSince = new Date(Date.now() - deps.sessionMaxAgeMs)
     let session: SessionKey | undefined
@@ -138,7 +156,9 @@ export function createIdentifier(deps: IdentifierDeps): Identifier {
     if (address.includes(':')) {
       session = await findActiveSessionByAddress(deps.db, realm, address, seenSince)
     } else if (withAccount && deps.ledgerInDatabase === true) {
-      const found = await findActiveIpv4SessionWithAccount(deps.db, realm, address, seenSince)
+      const found = DOTTED_QUAD.test(address)
+        ? await withAccountBatched({ realm, address, seenSince })
+        : await findActiveIpv4SessionWithAccount(deps.db, realm, address, seenSince)
       session = found?.session
       account = found?.account
     } else {

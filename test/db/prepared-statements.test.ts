@@ -3,7 +3,7 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { preparedStatement } from '../../src/db/prepared-statements.ts'
-import { findActiveIpv4Session, findActiveIpv4SessionWithAccount } from '../../src/db/session-lines.ts'
+import { findActiveIpv4Session, findActiveIpv4SessionsWithAccounts, findActiveIpv4SessionWithAccount } from '../../src/db/session-lines.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 import { addLines, addNasClient, startSessions } from '../helpers/fixtures.ts'
 
@@ -35,19 +35,41 @@ describe('prepared identification statements', () => {
     }
   })
 
+  it('answer several lookups in one statement, each with its own line, in the order asked', async () => {
+    const asked = [...lines.entries()].reverse().flatMap(([i, l]) => [
+      { realm: 'default', address: l.address, seenSince: SINCE, expect: { msisdn: l.msisdn, balanceMinor: -100 * (i + 1) } },
+      { realm: 'other-realm', address: l.address, seenSince: SINCE, expect: undefined },
+    ])
+    asked.push({ realm: 'default', address: '10.2.0.200', seenSince: SINCE, expect: undefined })
+    asked.push({ realm: 'default', address: lines[0]!.address, seenSince: new Date(Date.now() + 60_000), expect: undefined })
+    for (let round = 0; round < 2; round++) {
+      const found = await findActiveIpv4SessionsWithAccounts(t.handle.db, asked)
+      expect(found).toHaveLength(asked.length)
+      for (const [i, a] of asked.entries()) {
+        if (a.expect === undefined) expect(found[i]).toBeUndefined()
+        else {
+          expect(found[i]?.session.msisdn).toBe(a.expect.msisdn)
+          expect(found[i]?.account).toMatchObject({ ...a.expect, status: 'suspended', suspensionReason: 'arrears' })
+        }
+      }
+    }
+  })
+
   it.skipIf(!onServer)('are prepared by name on a PostgreSQL connection; other statements are not', async () => {
     const names = await t.handle.db.connection().execute(async (conn) => {
       for (const l of lines) {
         await findActiveIpv4Session(conn, 'default', l.address, SINCE)
         await findActiveIpv4SessionWithAccount(conn, 'default', l.address, SINCE)
+        await findActiveIpv4SessionsWithAccounts(conn, [{ realm: 'default', address: l.address, seenSince: SINCE }])
       }
       await sql`select 1`.execute(conn)
       const { rows } = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(conn)
       return rows
     })
-    expect(names.map((r) => r.name)).toEqual(['rg_session_by_ipv4', 'rg_session_line_by_ipv4'])
+    expect(names.map((r) => r.name)).toEqual(['rg_session_by_ipv4', 'rg_session_line_by_ipv4', 'rg_sessions_lines_by_ipv4'])
     expect(names[0]!.statement).toContain('from radius_sessions')
     expect(names[1]!.statement).toContain('left join lines')
+    expect(names[2]!.statement).toContain('unnest(')
   })
 
   it('refuses one name for two different statements', () => {

@@ -102,6 +102,46 @@ describe('identify with the line account in the same statement', () => {
     }
   })
 
+  it('gives every page asked for in the same turn its own answer when the lookups share a statement', async () => {
+    // Counts the statements the identifier sends (every result passes the plugins once).
+    let statements = 0
+    const counted = t.handle.db.withPlugin({
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        statements++
+        return args.result
+      },
+    })
+    const id = createIdentifier({ db: counted, config, redirectTokenKey: Buffer.alloc(32, 7), sessionMaxAgeMs: MAX_AGE_MS, ledgerInDatabase: true })
+    const billing = createBuiltInBilling(t.handle.db)
+    const cases = [
+      ['10.1.0.1', ARREARS],
+      ['10.1.0.2', ACTIVE],
+      ['10.1.0.3', NOT_IN_LEDGER],
+      ['10.1.0.4', 'session_without_msisdn'],
+      ['10.1.0.5', NEWER],
+      ['10.1.0.7', 'no_session'],
+      ['10.1.0.99', 'no_session'],
+      ['10.1.0.1', ARREARS],
+    ] as const
+    // Started together: one statement carries them all (in reverse too, so order is not luck).
+    for (const order of [cases, [...cases].reverse()]) {
+      statements = 0
+      const answers = await Promise.all(order.map(([address]) => id.identify(facts(address), { withAccount: true })))
+      expect(statements).toBe(1)
+      for (const [i, [address, expected]] of order.entries()) {
+        const who = answers[i]!
+        expect(who.address).toBe(address)
+        if (expected === 'no_session' || expected === 'session_without_msisdn') {
+          expect(who).toEqual({ identified: false, realm: 'default', address, reason: expected })
+          continue
+        }
+        expect(line(who)).toBe(expected)
+        expect(who.identified && who.account).toEqual(expected === NOT_IN_LEDGER ? null : await billing.getAccount(expected))
+      }
+    }
+  })
+
   it('leaves the account to billing without withAccount, without the ledger, and for IPv6', async () => {
     const plain = await identifier(true).identify(facts('10.1.0.1'))
     const noLedger = await identifier(false).identify(facts('10.1.0.1'), { withAccount: true })

@@ -17,6 +17,29 @@ export function issueFormToken(key: HmacKey, subject: string, nowS: number = Dat
   return `${exp}.${mac(key, subject, exp)}`
 }
 
+/**
+ * How long a token issued to an address is handed out again to it (s): a page is shown many times
+ * a minute, and each would otherwise cost an HMAC. Far below the lifetime, so a reused token still
+ * has almost all of it left; any token is only ever given to the address it was made for.
+ */
+export const FORM_TOKEN_REUSE_S = 60
+/** Bound on remembered addresses: past it the memory is dropped whole (a burst of new addresses). */
+export const FORM_TOKEN_REMEMBERED_MAX = 50_000
+
+/** issueFormToken with `key`, reusing an address's token for FORM_TOKEN_REUSE_S. */
+export function createFormTokenIssuer(key: HmacKey): (subject: string, nowS?: number) => string {
+  const issued = new Map<string, { token: string; from: number; until: number }>()
+  return (subject, nowS = Date.now() / 1000) => {
+    const seen = issued.get(subject)
+    // `from` too: a clock stepped back must not make an old token look new.
+    if (seen !== undefined && nowS >= seen.from && nowS < seen.until) return seen.token
+    const token = issueFormToken(key, subject, nowS)
+    if (issued.size >= FORM_TOKEN_REMEMBERED_MAX) issued.clear()
+    issued.set(subject, { token, from: nowS, until: nowS + FORM_TOKEN_REUSE_S })
+    return token
+  }
+}
+
 /** Whether `token` was issued to `subject` and has not expired. */
 export function checkFormToken(key: HmacKey, subject: string, token: unknown, nowS: number = Date.now() / 1000): boolean {
   if (typeof token !== 'string' || token.length > 64) return false

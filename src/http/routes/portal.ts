@@ -6,7 +6,7 @@ import type { PortalConfig } from '../../config/portal-config.ts'
 import type { Identification, Identifier } from '../../identification/identify.ts'
 import type { FunnelMetrics } from '../../metrics/funnel-metrics.ts'
 import type { Account, BillingPort } from '../../recharge/ports.ts'
-import { issueFormToken } from '../portal/form-token.ts'
+import { createFormTokenIssuer } from '../portal/form-token.ts'
 import { contentSecurityPolicy } from '../plugins/security-headers.ts'
 import { pickLanguage } from '../portal/i18n.ts'
 import { portalView } from '../portal/portal-view.ts'
@@ -30,6 +30,7 @@ const CARRIED = ['continue', 'sig', REDIRECT_TOKEN_PARAM] as const
 
 /** Register GET /portal. */
 export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
+  const formToken = createFormTokenIssuer(deps.keys.formToken)
   app.get('/portal', { config: { rateLimit: perAddressLimit(60, 60_000) } }, async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>
     const lang = pickLanguage(query.lang, request.headers['accept-language'])
@@ -57,7 +58,7 @@ export function portalRoutes(app: FastifyInstance, deps: PortalDeps): void {
       who,
       account,
       continueUrl: verifiedContinueUrl(deps.keys.continueUrl, carried.continue, carried.sig, continueSubject(deps.keys.redirectToken, facts, deps.identifier.locate)),
-      hidden: { ...carried, ft: issueFormToken(deps.keys.formToken, address) },
+      hidden: { ...carried, ft: formToken(address) },
       query: carried,
     })
     reply.header('cache-control', 'private, no-store').header('content-language', lang).type('text/html; charset=utf-8')
