@@ -7,6 +7,7 @@ import net, { type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_CONTINUE_URL, originalUrl, verifiedContinueUrl } from '../../src/http/walled-garden/continue-url.ts'
 import { issueFormToken } from '../../src/http/portal/form-token.ts'
+import { REDIRECT_SECURITY_HEADERS } from '../../src/http/plugins/security-headers.ts'
 import { verifyRedirectToken } from '../../src/identification/redirect-token.ts'
 import { buildTestApp, type TestApp } from '../helpers/app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts'
@@ -253,15 +254,42 @@ describe('the catch-all (with the database closed: it must not need one)', () =>
         const asBrowser = await rawHttp(target, method, { host: FOREIGN, accept: 'text/html' })
         expect(asBrowser.status).toBe(302)
         expect(asBrowser.headers['cache-control']).toBe('no-store')
+        for (const [name, value] of Object.entries(REDIRECT_SECURITY_HEADERS)) expect(asBrowser.headers[name], name).toBe(value)
         expect(asBrowser.headers['content-security-policy']).toContain("frame-ancestors 'none'")
         expect(asBrowser.headers['x-content-type-options']).toBe('nosniff')
         expect(asBrowser.headers['referrer-policy']).toBe('no-referrer')
-        expect(asBrowser.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+        // Nothing logs a caught 302, so it carries no request id; the 511 (a page) does.
+        expect(asBrowser.headers['x-request-id']).toBeUndefined()
         expectSignedOriginal(portalTarget(asBrowser.headers.location as string), `http://${FOREIGN}/news/today?id=7`)
         const asApp = await rawHttp(target, method, { host: FOREIGN, accept: 'application/json' })
         expect(asApp.status).toBe(511)
         expect(asApp.headers['content-type']).toBe('text/html; charset=utf-8')
+        expect(asApp.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+        expect(asApp.headers['x-frame-options']).toBe('DENY')
         if (method !== 'HEAD') expect(unescapeHtml(asApp.body)).toContain(`${PORTAL}/portal?`)
+      })
+
+      it('tells hosts apart request by request on one connection: foreign, probe host, probe path, own', async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+        const get = (host: string, path: string) => rawHttp(`http://127.0.0.1:${port}${path}`, 'GET', { host, accept: 'text/html' }, undefined, agent)
+        try {
+          // A probe host on a path that is no probe: the raw catch-all (no request id on its 302).
+          const notProbe = await get('connectivitycheck.gstatic.com', '/news')
+          expect(notProbe.status).toBe(302)
+          expect(notProbe.headers['x-request-id']).toBeUndefined()
+          expectSignedOriginal(portalTarget(notProbe.headers.location as string), 'http://connectivitycheck.gstatic.com/news')
+          // The same host on its probe path goes to the app (the line's state decides; unknown here: captive).
+          const probe = await get('connectivitycheck.gstatic.com', '/generate_204')
+          expect(probe.status).toBe(302)
+          expect(probe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+          for (const [host, status] of [[FOREIGN, 302], ['portal.carrier.test', 200], [FOREIGN, 302], ['PORTAL.carrier.test:8080', 200], [`${FOREIGN}:8080`, 302]] as const) {
+            const res = await get(host, host.toLowerCase().startsWith('portal.') ? '/healthz' : '/page')
+            expect(res.status, host).toBe(status)
+            if (status === 302) expectSignedOriginal(portalTarget(res.headers.location as string), `http://${host}/page`)
+          }
+        } finally {
+          agent.destroy()
+        }
       })
 
       it('keeps a keep-alive connection usable after answering a request whose body it never read', async () => {
@@ -294,12 +322,19 @@ describe('the catch-all (with the database closed: it must not need one)', () =>
     expectRedirectToken(params, SUBSCRIBER)
   })
 
-  it('counts what it answered, by kind', async () => {
-    await a.app.inject({ url: '/count-me', headers: { host: FOREIGN, accept: 'text/html' } })
+  it('counts what it answered, by kind, each answer once however often it is scraped', async () => {
+    const counted = async () => {
+      const metrics = (await a.app.inject('/metrics')).body
+      const value = (answer: string) => Number(new RegExp(`^gateway_walled_garden_requests_total\\{answer="${answer}"\\} (\\d+)$`, 'm').exec(metrics)?.[1])
+      return { redirect: value('redirect'), unauthenticated: value('511') }
+    }
+    const before = await counted()
+    expect(before.redirect).toBeGreaterThanOrEqual(0)
+    expect(before.unauthenticated).toBeGreaterThanOrEqual(0)
+    for (let i = 0; i < 3; i++) await a.app.inject({ url: '/count-me', headers: { host: FOREIGN, accept: 'text/html' } })
     await a.app.inject({ url: '/count-me', headers: { host: FOREIGN, accept: 'application/json' } })
-    const metrics = (await a.app.inject('/metrics')).body
-    expect(metrics).toMatch(/^gateway_walled_garden_requests_total\{answer="redirect"\} [1-9]\d*$/m)
-    expect(metrics).toMatch(/^gateway_walled_garden_requests_total\{answer="511"\} [1-9]\d*$/m)
+    expect(await counted()).toEqual({ redirect: before.redirect + 3, unauthenticated: before.unauthenticated + 1 })
+    expect(await counted()).toEqual({ redirect: before.redirect + 3, unauthenticated: before.unauthenticated + 1 })
   })
 
   describe('meanwhile, with the database gone', () => {

@@ -36,8 +36,16 @@ export const CAPTIVE_PROBES: readonly CaptiveProbe[] = [
 ]
 
 const byKey = new Map(CAPTIVE_PROBES.map((p) => [`${p.host}${p.path}`, p]))
+const probeHosts = new Set(CAPTIVE_PROBES.map((p) => p.host))
+
+/** Whether `host` (no port, lower case) has a probe on some path. */
+export function isProbeHost(host: string): boolean {
+  return probeHosts.has(host)
+}
 
 /** The probe for a request to `host` (no port, lower case) and `path` (no query), if it is one. */
 export function findProbe(host: string, path: string): CaptiveProbe | undefined {
+  // Most caught requests are for hosts that have no probe: one set lookup, no key to build.
+  if (!isProbeHost(host)) return undefined
   return byKey.get(`${host}${path}`)
 }

@@ -47,15 +47,23 @@ interface Remembered {
  */
 export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRequest, carryOriginal?: boolean) => string {
   const known = new Map<string, Remembered>()
+  // The same, by connection: a keep-alive connection's next request finds it without building the
+  // address key (the connection's addresses do not change).
+  const byConnection = new WeakMap<object, Remembered>()
   const base = `${deps.portal.url}/portal?`
 
   function remembered(request: CaughtRequest, now: number): Remembered {
+    const mine = byConnection.get(request.socket)
+    if (mine !== undefined && mine.until > now) return mine
     const socketAddress = request.socket.remoteAddress ?? ''
     const localAddress = request.socket.localAddress ?? ''
     const localPort = request.socket.localPort ?? 0
     const key = `${socketAddress} ${localAddress} ${localPort}`
     const seen = known.get(key)
-    if (seen !== undefined && seen.until > now) return seen
+    if (seen !== undefined && seen.until > now) {
+      byConnection.set(request.socket, seen)
+      return seen
+    }
     const located = deps.identifier.locate({ socketAddress, localAddress, localPort, headers: request.headers })
     const token = signRedirectToken(deps.keys.redirectToken, {
       nasId: null,
@@ -75,6 +83,7 @@ export function createPortalLocator(deps: PortalLocatorDeps): (request: CaughtRe
     if (!located.viaTrustedProxy) {
       if (known.size >= LOCATED_MAX) known.clear()
       known.set(key, fresh)
+      byConnection.set(request.socket, fresh)
     }
     return fresh
   }

@@ -14,7 +14,7 @@ import type { Identifier } from '../../identification/identify.ts'
 import type { BillingPort } from '../../recharge/ports.ts'
 import { requestFacts } from '../request-facts.ts'
 import { REDIRECT_SECURITY_HEADERS, SECURITY_HEADERS } from '../plugins/security-headers.ts'
-import { type CaptiveProbe, findProbe } from './captive-probes.ts'
+import { type CaptiveProbe, findProbe, isProbeHost } from './captive-probes.ts'
 import { createPortalLocator } from './portal-locator.ts'
 
 /** What the walled garden needs. */
@@ -46,15 +46,19 @@ export interface WalledGarden {
    * Answer `req` on `res` when it is for a foreign host and is not a captive probe (302, or 511
    * for clients that do not want HTML); false when it is for the app to route.
    */
-  catchAll(req: CaughtRequest, res: ServerResponse, requestId?: string): boolean
+  catchAll(req: CaughtRequest, res: ServerResponse): boolean
   /** Install the hook that answers what reaches Fastify anyway (probes, and app.inject). */
   register(app: FastifyInstance): void
 }
 
 const HTML = /text\/html|application\/xhtml\+xml/
-// Request ids of caught requests: UUID-shaped, unique per process (a random prefix drawn at start,
-// then a counter) and far cheaper than drawing random bytes for each redirect. An id needs to be
-// unique, not unpredictable: it only lets a log line and an answer be matched.
+const ANSWERS = ['redirect', '511', 'probe_captive', 'probe_success'] as const
+type Answer = (typeof ANSWERS)[number]
+/** A Host header names the portal itself, a host with captive probes, or any other host. */
+type HostKind = 'own' | 'probe' | 'foreign'
+// Request ids of caught 511 answers (a 302 carries none: nothing logs it, and nobody reads it):
+// UUID-shaped, unique per process (a random prefix drawn at start, then a counter). An id needs to
+// be unique, not unpredictable: it only lets a log line and an answer be matched.
 const ID_PREFIX = randomUUID().slice(0, 24)
 let caughtCount = 0
 function caughtRequestId(): string {
@@ -64,18 +68,39 @@ function caughtRequestId(): string {
 const CAPTIVE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...SECURITY_HEADERS, 'cache-control': 'no-store' })
 // The 302 has no body: the redirect set (see REDIRECT_SECURITY_HEADERS).
 const REDIRECT_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...REDIRECT_SECURITY_HEADERS, 'cache-control': 'no-store' })
+const REDIRECT_CSP = REDIRECT_HEADERS['content-security-policy']
 
 /** Create the walled garden. */
 export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   const own = new Set(deps.portal.ownHosts)
-  const caught = new Counter({
+  // Counted in plain numbers and handed to the registry when it is scraped: an increment of a
+  // labelled prom-client counter hashes and checks its labels, on the path that answers most of
+  // the traffic.
+  const counts: Record<Answer, number> = { redirect: 0, '511': 0, probe_captive: 0, probe_success: 0 }
+  const reported: Record<Answer, number> = { redirect: 0, '511': 0, probe_captive: 0, probe_success: 0 }
+  new Counter({
     name: 'gateway_walled_garden_requests_total',
     help: 'Requests for foreign hosts: redirected to the portal, answered 511, or captive probes answered captive/success',
     labelNames: ['answer'],
     registers: [deps.registry],
+    collect() {
+      for (const answer of ANSWERS) {
+        this.labels(answer).inc(counts[answer] - reported[answer])
+        reported[answer] = counts[answer]
+      }
+    },
   })
-  const counted = { redirect: caught.labels('redirect'), '511': caught.labels('511'), probe_captive: caught.labels('probe_captive'), probe_success: caught.labels('probe_success') }
   const portalLocation = createPortalLocator(deps)
+
+  // What the last Host header seen names: requests come in runs for one host (a phone's page and
+  // its assets), and this spares each the parse of the header.
+  let lastHostHeader: string | undefined
+  let lastHostKind: HostKind = 'foreign'
+  function kindOf(host: string | undefined): HostKind {
+    if (host === undefined) return 'foreign'
+    if (own.has(host)) return 'own'
+    return isProbeHost(host) ? 'probe' : 'foreign'
+  }
 
   function probeOf(host: string | undefined, url: string): CaptiveProbe | undefined {
     if (host === undefined) return undefined
@@ -84,18 +109,30 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   }
 
   // The captive answer, written on the Node response with the headers every response carries.
-  function writeCaptive(req: CaughtRequest, res: ServerResponse, requestId: string, probe: boolean): void {
+  // `requestId` is Fastify's id for what reached it (a probe); undefined for the raw catch-all.
+  function writeCaptive(req: CaughtRequest, res: ServerResponse, requestId: string | undefined, probe: boolean): void {
     const location = portalLocation(req)
     if (!probe && !HTML.test(req.headers.accept ?? '')) {
-      counted['511'].inc()
+      counts['511']++
       const href = location.replace(/&/g, '&amp;').replace(/"/g, '&quot;')
       const body = `<!doctype html><html><head><title>Network Authentication Required</title><meta http-equiv="refresh" content="0; url=${href}"></head><body><p>Your line needs a recharge: <a href="${href}">open the recharge page</a>.</p></body></html>`
-      res.writeHead(511, { ...CAPTIVE_HEADERS, 'x-request-id': requestId, 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
+      res.writeHead(511, { ...CAPTIVE_HEADERS, 'x-request-id': requestId ?? caughtRequestId(), 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) })
       res.end(body)
       return
     }
-    counted[probe ? 'probe_captive' : 'redirect'].inc()
-    res.writeHead(302, { ...REDIRECT_HEADERS, 'x-request-id': requestId, location, 'content-length': '0' })
+    counts[probe ? 'probe_captive' : 'redirect']++
+    if (requestId === undefined) {
+      // REDIRECT_HEADERS written out, not spread: on most of the traffic a literal of fixed shape
+      // measured 2-3 % more redirects/s (test/http/walled-garden.test.ts checks they stay equal).
+      res.writeHead(302, {
+        'content-security-policy': REDIRECT_CSP,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+        location,
+        'content-length': '0',
+      })
+    } else res.writeHead(302, { ...REDIRECT_HEADERS, 'x-request-id': requestId, location, 'content-length': '0' })
     res.end()
   }
 
@@ -113,18 +150,25 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
       writeCaptive(request.raw, reply.raw, request.id, true)
       return undefined
     }
-    counted.probe_success.inc()
+    counts.probe_success++
     reply.code(probe.success.status).header('cache-control', 'no-store')
     if (probe.success.contentType) reply.type(probe.success.contentType)
     return reply.send(probe.success.body)
   }
 
   return {
-    catchAll(req, res, requestId = caughtRequestId()) {
-      const host = hostName(req.headers.host)
-      if (host !== undefined && own.has(host)) return false
-      if (probeOf(host, req.url ?? '/') !== undefined) return false
-      writeCaptive(req, res, requestId, false)
+    catchAll(req, res) {
+      const header = req.headers.host
+      let kind: HostKind
+      if (header !== undefined && header === lastHostHeader) kind = lastHostKind
+      else {
+        kind = kindOf(hostName(header))
+        lastHostHeader = header
+        lastHostKind = kind
+      }
+      if (kind === 'own') return false
+      if (kind === 'probe' && probeOf(hostName(header), req.url ?? '/') !== undefined) return false
+      writeCaptive(req, res, undefined, false)
       return true
     },
     register(app) {
