@@ -76,6 +76,8 @@ interface Phase {
   voucherBatches: number
   drive: (ports: number[], subscribers: Subscriber[], onSubmitted: (s: { attemptId: string; postAtMs: number }) => void) => Promise<DriveResult>
   lines: number
+  /** Recharges/s an open loop offers (undefined: closed loop, as many as the gateway takes). */
+  offeredPerS?: number
 }
 
 const PHASES: Record<string, Phase> = {
@@ -101,6 +103,7 @@ const PHASES: Record<string, Phase> = {
     instances: 1,
     voucherBatches: 1,
     lines: K.pacedRate * K.pacedS,
+    offeredPerS: K.pacedRate,
     drive: (ports, subs, on) => drivePaced(ports, subs, K.pacedRate, 512, Math.min(K.pacedS * 1000, loadLimitMs()), on),
   },
   'paced-low': {
@@ -109,6 +112,7 @@ const PHASES: Record<string, Phase> = {
     instances: 1,
     voucherBatches: 1,
     lines: K.pacedLowRate * K.pacedS,
+    offeredPerS: K.pacedLowRate,
     drive: (ports, subs, on) => drivePaced(ports, subs, K.pacedLowRate, 512, Math.min(K.pacedS * 1000, loadLimitMs()), on),
   },
   'scale-out': {
@@ -123,11 +127,22 @@ const PHASES: Record<string, Phase> = {
 
 interface PhaseResult {
   name: string
+  offeredPerS: number | undefined
   rechargesPerS: number
   p50: number
   p99: number
   healthzPerS: number
   problems: string[]
+}
+
+/**
+ * The ≥ 200/s column. A closed loop measures capacity: PASS or MISS. An open loop can show no more
+ * than it offers: "kept up" when it lifted what it offered (within 1 %, the window's edges), else
+ * "behind"; the capacity is the closed loops' figure.
+ */
+function rateVerdict(r: PhaseResult): string {
+  if (r.offeredPerS !== undefined) return r.rechargesPerS >= 0.99 * r.offeredPerS ? 'kept up' : 'behind'
+  return r.rechargesPerS >= 200 ? 'PASS' : 'MISS'
 }
 
 async function runPhase(phase: Phase, clusterUrl: string, nas: FreeRadiusNas, coaRef: CoaSeries): Promise<PhaseResult> {
@@ -250,7 +265,7 @@ async function runPhase(phase: Phase, clusterUrl: string, nas: FreeRadiusNas, co
     const problems = [...checks.problems, ...(load.errors > 0 ? [`${load.errors} HTTP errors`] : []), ...(settled ? [] : ['not every attempt was lifted within DRAIN_MAX_S'])]
     say(`   verified: ${problems.length === 0 ? 'OK' : `FAILED — ${problems.join('; ')}`}`)
     writeFileSync(`${OUT}/${phase.name}-samples.json`, JSON.stringify(samples))
-    return { name: phase.name, rechargesPerS: server.rechargesPerS, p50: percentile(server.submitToLifted, 50), p99: percentile(server.submitToLifted, 99), healthzPerS, problems }
+    return { name: phase.name, offeredPerS: phase.offeredPerS, rechargesPerS: server.rechargesPerS, p50: percentile(server.submitToLifted, 50), p99: percentile(server.submitToLifted, 99), healthzPerS, problems }
   } finally {
     await watcher.stop().catch(() => {})
     for (const g of gateways) await g.stop()
@@ -366,9 +381,10 @@ async function main(): Promise<number> {
   say('── summary (targets: ≥ 200 recharges/s, p99 submit→lifted ≤ 500 ms; reported, not enforced)')
   const rows = [['   phase', 'recharges/s', 'p50 ms', 'p99 ms', '/healthz conn/s', 'ratio', '≥200/s', 'p99≤500']]
   for (const r of results) {
-    rows.push([`   ${r.name}`, fmt(r.rechargesPerS, 1), ms(r.p50), ms(r.p99), fmt(r.healthzPerS, 0), fmt(r.rechargesPerS / r.healthzPerS, 3), r.rechargesPerS >= 200 ? 'PASS' : 'MISS', r.p99 <= 500 ? 'PASS' : 'MISS'])
+    rows.push([`   ${r.name}`, fmt(r.rechargesPerS, 1), ms(r.p50), ms(r.p99), fmt(r.healthzPerS, 0), fmt(r.rechargesPerS / r.healthzPerS, 3), rateVerdict(r), r.p99 <= 500 ? 'PASS' : 'MISS'])
   }
   say(table(rows))
+  say('   (open-loop phases — paced, paced-low — offer a fixed rate: "kept up" says they lifted all of it; the capacity is the closed loops\' figure)')
   say(`   bare CoA round trip (4 in flight): ${fmt(coa4.perSecond, 0)}/s before, ${fmt(coaAfter.perSecond, 0)}/s after; 64 in flight: ${fmt(coa64.perSecond, 0)}/s`)
   say(`   whole run ${fmt((performance.now() - started) / 1000, 0)} s`)
   const failed = results.filter((r) => r.problems.length > 0)
