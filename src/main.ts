@@ -113,8 +113,9 @@ async function start(): Promise<void> {
     reloadNasDirectoryOnChange(live, database.db, directory, log)
     if (config.psp?.sandboxPort != null) sandboxPsp = await startSandbox(config.psp.sandboxPort, log)
     const psp = config.psp === null ? null : createHostedPsp(config.psp)
-    coaClient = await createDynamicAuthorizationClient()
-    const network = createRadiusNetwork({ directory, client: coaClient, metrics: createCoaMetrics(metrics.registry) })
+    const coaMetrics = createCoaMetrics(metrics.registry)
+    coaClient = await createDynamicAuthorizationClient({ onIgnored: (reason) => coaMetrics.ignored(reason) })
+    const network = createRadiusNetwork({ directory, client: coaClient, metrics: coaMetrics })
     jobs = startJobWorker({
       db: database.jobs,
       concurrency: config.jobs.concurrency,

@@ -3,6 +3,7 @@
 // outside RFC 5176's list are counted as "other", so a NAS cannot grow the label set.
 import { Counter, type Registry } from 'prom-client'
 import type { DynamicAuthorizationExchange } from '../radius/dynamic-authorization-client.ts'
+import { DROP_REASONS } from '../radius/errors.ts'
 import { ErrorCause } from '../radius/values.ts'
 
 const KNOWN_CAUSES = new Set<number>(Object.values(ErrorCause))
@@ -12,6 +13,11 @@ export interface CoaMetrics {
   readonly responses: Counter<'nas' | 'kind' | 'outcome' | 'error_cause'>
   /** Count one finished exchange with NAS `nasName`. */
   record(nasName: string, exchange: Pick<DynamicAuthorizationExchange, 'kind' | 'outcome'>): void
+  /**
+   * Count one datagram the CoA client's socket received and did not take as an answer (forged,
+   * for no request in flight, malformed): the client's `onIgnored`.
+   */
+  ignored(reason: string): void
 }
 
 /** The error_cause label of an outcome: the RFC 5176 number, "none" or "other". */
@@ -29,8 +35,18 @@ export function createCoaMetrics(registry: Registry): CoaMetrics {
     labelNames: ['nas', 'kind', 'outcome', 'error_cause'],
     registers: [registry],
   })
+  const ignoredResponses = new Counter({
+    name: 'gateway_coa_ignored_responses_total',
+    help: 'Datagrams received on the CoA client socket and not taken as an answer (bad authenticator, no such request in flight, malformed), by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
+  const reasons = new Set<string>(DROP_REASONS)
   return {
     responses,
+    ignored(reason) {
+      ignoredResponses.inc({ reason: reasons.has(reason) ? reason : 'malformed' })
+    },
     record(nasName, exchange) {
       responses.inc({ nas: nasName, kind: exchange.kind, outcome: exchange.outcome.kind, error_cause: errorCauseLabel(exchange.outcome) })
     },

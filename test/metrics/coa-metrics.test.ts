@@ -8,6 +8,9 @@ import { createRadiusNetwork } from '../../src/adapters/network/radius-network.t
 import { createCoaMetrics, errorCauseLabel } from '../../src/metrics/coa-metrics.ts'
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from '../../src/radius/dynamic-authorization-client.ts'
 import { createNasDirectory } from '../../src/radius/nas-directory.ts'
+import { buildResponse } from '../../src/radius/build-response.ts'
+import { PacketCode } from '../../src/radius/codes.ts'
+import { parsePacket } from '../../src/radius/packet.ts'
 import { sample } from './scrape.ts'
 
 describe('CoA metrics', () => {
@@ -47,6 +50,55 @@ describe('CoA metrics', () => {
       const text = await registry.metrics()
       expect(sample(text, 'gateway_coa_responses_total', { nas: 'bras-silent', kind: 'coa', outcome: 'timeout', error_cause: '' })).toBe(1)
       expect(sample(text, 'gateway_coa_responses_total', { nas: 'bras-silent', kind: 'disconnect', outcome: 'timeout', error_cause: '' })).toBe(1)
+    })
+  })
+
+  describe('against a forger answering before the NAS', () => {
+    // One UDP socket plays both: for each CoA-Request it first sends three datagrams that must not
+    // count as the answer (signed with another secret, for another identifier, cut short), then
+    // the genuine CoA-ACK.
+    const SECRET = Buffer.from('forged-test-secret')
+    let nas: Socket
+    let client: DynamicAuthorizationClient
+    const registry = new Registry()
+    const coaMetrics = createCoaMetrics(registry)
+    beforeAll(async () => {
+      nas = createSocket('udp4')
+      nas.on('message', (message, from) => {
+        const parsed = parsePacket(message)
+        if (!parsed.ok) return
+        const request = parsed.packet
+        const genuine = buildResponse(request, PacketCode.CoaAck, SECRET)
+        const forged = [
+          buildResponse(request, PacketCode.CoaAck, Buffer.from('not-the-secret')),
+          buildResponse({ ...request, identifier: (request.identifier + 1) % 256 }, PacketCode.CoaAck, SECRET),
+          genuine.subarray(0, 3),
+        ]
+        for (const datagram of [...forged, genuine]) nas.send(datagram, from.port, from.address)
+      })
+      await new Promise<void>((resolve) => nas.bind(0, '127.0.0.1', () => resolve()))
+      client = await createDynamicAuthorizationClient({ bindHost: '127.0.0.1', onIgnored: (reason) => coaMetrics.ignored(reason) })
+    })
+    afterAll(async () => {
+      await client?.close()
+      nas?.close()
+    })
+
+    it('takes only the genuine answer, keeps what it ignored on the exchange and counts each by reason', async () => {
+      const directory = createNasDirectory([
+        { id: 8, name: 'bras-forged', realm: 'default', address: '10.8.0.0/24', secret: SECRET, requireMessageAuthenticator: false, coaHost: '127.0.0.1', coaPort: nas.address().port, liftProfile: 'coa', coaAttributes: [] },
+      ])
+      const network = createRadiusNetwork({ directory, client, metrics: coaMetrics })
+      const result = await network.restoreService({ nasId: 8, acctSessionId: 'forged-1', msisdn: '8613800000098', framedIp: '10.8.0.5' })
+      expect(result.outcome).toEqual({ kind: 'restored', how: 'coa' })
+      expect(result.exchanges).toHaveLength(1)
+      // The one for another identifier matched no request in flight: counted, but on no exchange.
+      expect((result.exchanges[0] as { ignored: string[] }).ignored).toEqual(['bad_authenticator', 'malformed'])
+      const text = await registry.metrics()
+      expect(sample(text, 'gateway_coa_ignored_responses_total', { reason: 'bad_authenticator' })).toBe(1)
+      expect(sample(text, 'gateway_coa_ignored_responses_total', { reason: 'unmatched_response' })).toBe(1)
+      expect(sample(text, 'gateway_coa_ignored_responses_total', { reason: 'malformed' })).toBe(1)
+      expect(sample(text, 'gateway_coa_responses_total', { nas: 'bras-forged', kind: 'coa', outcome: 'ack', error_cause: '' })).toBe(1)
     })
   })
 })
