@@ -3,7 +3,7 @@
 // outside RFC 5176's list are counted as "other", so a NAS cannot grow the label set.
 import { Counter, type Registry } from 'prom-client'
 import type { DynamicAuthorizationExchange } from '../radius/dynamic-authorization-client.ts'
-import { DROP_REASONS } from '../radius/errors.ts'
+import type { DropReason } from '../radius/errors.ts'
 import { ErrorCause } from '../radius/values.ts'
 
 const KNOWN_CAUSES = new Set<number>(Object.values(ErrorCause))
@@ -17,7 +17,7 @@ export interface CoaMetrics {
    * Count one datagram the CoA client's socket received and did not take as an answer (forged,
    * for no request in flight, malformed): the client's `onIgnored`.
    */
-  ignored(reason: string): void
+  ignored(reason: DropReason): void
 }
 
 /** The error_cause label of an outcome: the RFC 5176 number, "none" or "other". */
@@ -41,11 +41,10 @@ export function createCoaMetrics(registry: Registry): CoaMetrics {
     labelNames: ['reason'],
     registers: [registry],
   })
-  const reasons = new Set<string>(DROP_REASONS)
   return {
     responses,
     ignored(reason) {
-      ignoredResponses.inc({ reason: reasons.has(reason) ? reason : 'malformed' })
+      ignoredResponses.inc({ reason })
     },
     record(nasName, exchange) {
       responses.inc({ nas: nasName, kind: exchange.kind, outcome: exchange.outcome.kind, error_cause: errorCauseLabel(exchange.outcome) })

@@ -8,6 +8,7 @@ import type { AttributeInput } from './attribute-encoder.ts'
 import { buildCoaRequest, buildDisconnectRequest, type SignedRequest } from './build-request.ts'
 import { PacketCode } from './codes.ts'
 import { type DecodedPacket, decodePacket, firstValue } from './decode.ts'
+import type { DropReason } from './errors.ts'
 import { hexDump } from './hex-dump.ts'
 import { parsePacket } from './packet.ts'
 import { errorCauseNumber } from './values.ts'
@@ -64,7 +65,7 @@ interface InFlight {
 
 /** Create a client bound to an ephemeral port on `bindHost`. */
 export async function createDynamicAuthorizationClient(
-  options: { bindHost?: string; schedule?: RetransmitSchedule; onIgnored?: (reason: string) => void } = {},
+  options: { bindHost?: string; schedule?: RetransmitSchedule; onIgnored?: (reason: DropReason) => void } = {},
 ): Promise<DynamicAuthorizationClient> {
   const schedule = options.schedule ?? RFC5080_SCHEDULE
   const socket = dgram.createSocket('udp4')

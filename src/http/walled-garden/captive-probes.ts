@@ -45,7 +45,5 @@ export function isProbeHost(host: string): boolean {
 
 /** The probe for a request to `host` (no port, lower case) and `path` (no query), if it is one. */
 export function findProbe(host: string, path: string): CaptiveProbe | undefined {
-  // Most caught requests are for hosts that have no probe: one set lookup, no key to build.
-  if (!isProbeHost(host)) return undefined
   return byKey.get(`${host}${path}`)
 }

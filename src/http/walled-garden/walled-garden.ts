@@ -54,8 +54,8 @@ export interface WalledGarden {
 const HTML = /text\/html|application\/xhtml\+xml/
 const ANSWERS = ['redirect', '511', 'probe_captive', 'probe_success'] as const
 type Answer = (typeof ANSWERS)[number]
-/** A Host header names the portal itself, a host with captive probes, or any other host. */
-type HostKind = 'own' | 'probe' | 'foreign'
+/** What a Host header names: the portal itself, a host with captive probes, or any other host (or none). */
+type NamedHost = { readonly kind: 'own' | 'probe'; readonly name: string } | { readonly kind: 'foreign'; readonly name: string | undefined }
 // Request ids of caught 511 answers (a 302 carries none: nothing logs it, and nobody reads it):
 // UUID-shaped, unique per process (a random prefix drawn at start, then a counter). An id needs to
 // be unique, not unpredictable: it only lets a log line and an answer be matched.
@@ -92,18 +92,21 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
   })
   const portalLocation = createPortalLocator(deps)
 
-  // What the last Host header seen names: requests come in runs for one host (a phone's page and
-  // its assets), and this spares each the parse of the header.
+  // What a Host header names, with its host name (lower case, no port) when it has one. The last
+  // header seen is remembered: requests come in runs for one host (a phone's page and its
+  // assets), and this spares each the parse of the header.
   let lastHostHeader: string | undefined
-  let lastHostKind: HostKind = 'foreign'
-  function kindOf(host: string | undefined): HostKind {
-    if (host === undefined) return 'foreign'
-    if (own.has(host)) return 'own'
-    return isProbeHost(host) ? 'probe' : 'foreign'
+  let lastHost: NamedHost = { kind: 'foreign', name: undefined }
+  function hostOf(header: string | undefined): NamedHost {
+    if (header !== undefined && header === lastHostHeader) return lastHost
+    const name = hostName(header)
+    lastHostHeader = header
+    lastHost = name === undefined ? { kind: 'foreign', name } : { kind: own.has(name) ? 'own' : isProbeHost(name) ? 'probe' : 'foreign', name }
+    return lastHost
   }
 
-  function probeOf(host: string | undefined, url: string): CaptiveProbe | undefined {
-    if (host === undefined) return undefined
+  // The probe a request on a probe host asks for, if its path is one.
+  function probeOf(host: string, url: string): CaptiveProbe | undefined {
     const queryAt = url.indexOf('?')
     return findProbe(host, queryAt === -1 ? url : url.slice(0, queryAt))
   }
@@ -158,24 +161,17 @@ export function createWalledGarden(deps: WalledGardenDeps): WalledGarden {
 
   return {
     catchAll(req, res) {
-      const header = req.headers.host
-      let kind: HostKind
-      if (header !== undefined && header === lastHostHeader) kind = lastHostKind
-      else {
-        kind = kindOf(hostName(header))
-        lastHostHeader = header
-        lastHostKind = kind
-      }
-      if (kind === 'own') return false
-      if (kind === 'probe' && probeOf(hostName(header), req.url ?? '/') !== undefined) return false
+      const host = hostOf(req.headers.host)
+      if (host.kind === 'own') return false
+      if (host.kind === 'probe' && probeOf(host.name, req.url ?? '/') !== undefined) return false
       writeCaptive(req, res, undefined, false)
       return true
     },
     register(app) {
       app.addHook('onRequest', async (request, reply) => {
-        const host = hostName(request.headers.host)
-        if (host !== undefined && own.has(host)) return
-        const probe = probeOf(host, request.url)
+        const host = hostOf(request.headers.host)
+        if (host.kind === 'own') return
+        const probe = host.kind === 'probe' ? probeOf(host.name, request.url) : undefined
         if (probe !== undefined) return answerProbe(request, reply, probe)
         reply.hijack()
         writeCaptive(request.raw, reply.raw, request.id, false)
